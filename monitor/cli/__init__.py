@@ -1,0 +1,76 @@
+"""The ``monitor`` command line: one group, one module per family of commands.
+
+Every command has ``--help``; machine output is JSON. Errors a user can cause
+(unknown source, bad query, bad URL, bad date) print one line and exit non-zero,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from monitor import __version__
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, LookupError)
+
+
+class MonitorGroup(click.Group):
+    """A click group that turns user errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except (click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("monitor: interrupted", err=True)
+            sys.exit(130)
+        except USER_ERRORS as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(f"{exc}") from exc
+        except Exception as exc:  # database errors and the like: say what, not where
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="monitor")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
+    """Media monitoring for defence and European-policy news.
+
+    Crawl outlets, extract and tag articles, and query what was stored. The
+    database is MONITOR_DB_URL (default: monitor.sqlite in the current directory).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["debug"] = debug
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    ctx.obj["log_level"] = logging.getLevelName(level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    from monitor.cli import articles, crawl, db, text
+
+    for module in (crawl, text, articles, db):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="monitor")

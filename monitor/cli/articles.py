@@ -1,0 +1,56 @@
+"""``monitor articles``: what is stored, filtered."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from monitor.cli.output import echo_jsonl, echo_table
+from monitor.dates import isoformat, parse_datetime
+
+RELATIVE = re.compile(r"^(\d+)([hdw])$")
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """``7d``, ``24h``, ``2w`` or an ISO date/time; raises BadParameter naming the value."""
+    if not value:
+        return None
+    match = RELATIVE.match(value.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+        return datetime.now(timezone.utc) - delta
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise click.BadParameter(f"{value!r}: expected a date (2024-03-01), a time, or 7d / 24h / 2w",
+                                 param_hint="--since")
+    return parsed
+
+
+@click.command("articles")
+@click.option("--topic", help="Only articles tagged with this topic id (e.g. nato-iraq-mission).")
+@click.option("--lang", "language", help="Only articles in this language (ISO 639-1).")
+@click.option("--source", help="Only articles from this source.")
+@click.option("--since", help="Published since: 7d, 24h, 2w or a date.")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most this many (0: no limit).")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one article per line.")
+@click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL.")
+def articles_command(topic: str | None, language: str | None, source: str | None, since: str | None, limit: int,
+                     as_json: bool, db_url: str | None) -> None:
+    """List stored articles, newest first."""
+    from monitor.db import connect
+    from monitor.queries import list_articles
+
+    rows = list_articles(connect(db_url), topic=topic, language=language, source=source,
+                         since=parse_since(since), limit=limit or None)
+    if as_json:
+        echo_jsonl({**r, "published": isoformat(r["published"]), "fetched": isoformat(r["fetched"])} for r in rows)
+        return
+    echo_table(["published", "source", "lang", "title", "topics"],
+               [[isoformat(r["published"]) or "", r["source"], r["language"], r["title"],
+                 ", ".join(t["id"] for t in r["topics"])] for r in rows], max_width=60)
+
+
+COMMANDS = [articles_command]

@@ -1,0 +1,122 @@
+"""``monitor extract | lang | tag``: the text stages on their own, for files, pipes and scripts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.cli.output import echo_json, echo_jsonl
+from monitor.config import load_config
+from monitor.dates import isoformat
+
+MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
+
+
+def read_input(path_or_url: str) -> bytes:
+    """The bytes of a local file (``.gz`` decompressed) or of an http(s) URL."""
+    if path_or_url.startswith(("http://", "https://")):
+        request = urllib.request.Request(path_or_url, headers={"User-Agent": load_config().user_agent})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http(s) only, checked above)
+            return response.read(MAX_DOWNLOAD_BYTES)
+    path = Path(path_or_url)
+    if not path.is_file():
+        raise click.BadParameter(f"{path_or_url}: no such file (and not an http(s) URL)")
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+@click.command("extract")
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@click.option("--url", help="The page's original URL (resolves relative links) when reading one file.")
+def extract_command(inputs: tuple[str, ...], url: str | None) -> None:
+    """Extraction only: one JSON object per input (JSON Lines) with input, url, title,
+    authors, published, language, text. Inputs are files (.gz allowed) or URLs."""
+    from monitor.extract import extract_article
+    from monitor.language import detect_language
+
+    if url and len(inputs) > 1:
+        raise click.BadParameter("--url applies to a single input", param_hint="--url")
+
+    def records() -> Iterator[dict[str, Any]]:
+        for source in inputs:
+            page_url = url or (source if source.startswith(("http://", "https://")) else None)
+            extracted = extract_article(read_input(source), page_url)
+            language = detect_language(f"{extracted.title or ''}\n{extracted.text}", declared=extracted.language)
+            yield {
+                "input": source, "url": extracted.canonical_url or page_url, "title": extracted.title,
+                "authors": extracted.authors, "published": isoformat(extracted.published),
+                "language": language.language, "declared_language": extracted.language,
+                "description": extracted.description, "text": extracted.text,
+            }
+
+    echo_jsonl(records())
+
+
+def _jsonl_lines() -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"stdin line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise click.ClickException(f"stdin line {number}: expected an object with a string 'text'")
+        yield number, row
+
+
+@click.command("lang")
+@click.option("--jsonl", is_flag=True, help='Each stdin line is {"id","text"}; prints {"id","language","confidence"} per line.')
+@click.option("--declared", help="A declared language (e.g. from <html lang>) used as a prior.")
+def lang_command(jsonl: bool, declared: str | None) -> None:
+    """Detect the language of the text on stdin: prints {"language","confidence"}.
+    Languages are ISO 639-1 codes; "und" when there is too little or mixed text."""
+    from monitor.language import detect_language
+
+    if not jsonl:
+        result = detect_language(sys.stdin.read(), declared=declared)
+        echo_json({"language": result.language, "confidence": round(result.confidence, 4)})
+        return
+    echo_jsonl(
+        {"id": row.get("id", number), "language": (r := detect_language(row["text"], declared=row.get("declared") or declared)).language,
+         "confidence": round(r.confidence, 4)}
+        for number, row in _jsonl_lines()
+    )
+
+
+@click.command("tag")
+@click.option("--jsonl", is_flag=True, help='Each stdin line is {"id","text"[,"title","language","source"]}.')
+@click.option("--explain", is_flag=True, help="Print each tag's evidence as readable snippets instead of JSON.")
+@click.option("--title", default="", help="The article's title (single-text mode).")
+def tag_command(jsonl: bool, explain: bool, title: str) -> None:
+    """Tag topics in the text on stdin: prints {"topics":[{"id","score","evidence"}]}
+    (with --jsonl, {"id","topics"} per line)."""
+    from dataclasses import asdict
+
+    from monitor.enrich import default_tagger
+    from monitor.topics import Document, explain as explain_hit
+
+    tagger = default_tagger()
+    rows = _jsonl_lines() if jsonl else iter([(1, {"id": None, "text": sys.stdin.read(), "title": title})])
+    for number, row in rows:
+        document = Document(title=row.get("title") or "", text=row["text"], source=row.get("source") or "",
+                            language=row.get("language") or "")
+        hits = tagger.tag(document)
+        if explain:
+            label = f"[{row.get('id', number)}] " if jsonl else ""
+            click.echo(f"{label}{len(hits)} topic(s)")
+            for hit in hits:
+                click.echo(explain_hit(hit, document))
+            continue
+        topics = [{"id": h.id, "score": round(h.score, 4), "evidence": [asdict(e) for e in h.evidence]} for h in hits]
+        echo_json({"id": row.get("id", number), "topics": topics} if jsonl else {"topics": topics})
+
+
+COMMANDS = [extract_command, lang_command, tag_command]

@@ -1,0 +1,94 @@
+"""The database schema: what the monitor remembers between runs.
+
+The schema is owned by Alembic migrations (``monitor/db/migrations``); these
+models describe the same tables for queries and are checked against the
+migrations by the test suite.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from monitor.db.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base for all monitor tables."""
+
+
+class Source(Base):
+    """An outlet the monitor crawls (one catalogue entry)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    outlet: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Article(Base):
+    """One stored article, keyed by its canonical URL."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_content_hash", "content_hash"),
+        Index("ix_articles_published", "published"),
+        Index("ix_articles_source_published", "source_id", "published"),
+        Index("ix_articles_language_published", "language", "published"),
+        Index("ix_articles_story", "story_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    guid: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fetched: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="und")
+    language_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    declared_language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    story_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), nullable=True)
+    similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ArticleTopic(Base):
+    """A topic tag on an article, with the score and the evidence that earned it."""
+
+    __tablename__ = "article_topics"
+    __table_args__ = (Index("ix_article_topics_topic", "topic_id", "article_id"),)
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class CrawlRun(Base):
+    """One spider run over one source, with Scrapy's stats as recorded at close."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (UniqueConstraint("run_key", name="uq_crawl_runs_run_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    items_stored: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

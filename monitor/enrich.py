@@ -1,0 +1,92 @@
+"""The per-article stages as plain functions over an ``ArticleItem``.
+
+Pipelines call these one by one during a crawl; ``monitor fetch`` and the
+benchmarks call the same functions, so there is one code path for an article.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from monitor.dedupe import content_hash
+from monitor.extract import extract_article
+from monitor.items import ArticleItem
+from monitor.language import detect_language
+from monitor.topics import Document, Tagger, Taxonomy
+from monitor.urls import InvalidURLError, canonicalize_url
+
+MIN_TEXT_CHARS = 80
+
+
+class EmptyArticleError(ValueError):
+    """Extraction found no article text on the page."""
+
+
+def apply_extraction(item: ArticleItem) -> ArticleItem:
+    """Fill title, authors, published, text and declared language from the page.
+
+    The page's metadata wins; the feed's title, authors and date fill the gaps.
+    A same-site ``rel=canonical`` replaces the URL-derived identity key.
+    """
+    try:
+        extracted = extract_article(item.html, item.url)
+    except ValueError as exc:
+        raise EmptyArticleError(str(exc)) from exc
+    if len(extracted.text.strip()) < MIN_TEXT_CHARS:
+        raise EmptyArticleError(f"no article text found ({len(extracted.text.strip())} characters)")
+    item.title = extracted.title or item.feed_title
+    item.authors = list(extracted.authors) or list(item.feed_authors)
+    item.published = extracted.published or item.feed_published
+    item.text = extracted.text
+    item.declared_language = extracted.language
+    item.description = extracted.description
+    if extracted.canonical_url and same_site(extracted.canonical_url, item.url):
+        try:
+            item.canonical_url = canonicalize_url(extracted.canonical_url)
+        except InvalidURLError:
+            pass
+    item.html = ""  # the page is no longer needed; keep items small in memory
+    return item
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when two URLs share a host (ignoring www./m. prefixes): a page may not claim another site's URL."""
+    try:
+        return urlsplit(canonicalize_url(a)).netloc == urlsplit(canonicalize_url(b)).netloc
+    except InvalidURLError:
+        return False
+
+
+def apply_fingerprint(item: ArticleItem) -> ArticleItem:
+    """Fill the content hash of the normalized text."""
+    item.content_hash = content_hash(item.text)
+    return item
+
+
+def apply_language(item: ArticleItem) -> ArticleItem:
+    """Detect the language, with what the page, feed and catalogue declare as a prior."""
+    declared = [code for code in [item.declared_language, *item.declared_languages] if code]
+    result = detect_language(f"{item.title or ''}\n{item.text}", declared=declared or None)
+    item.language = result.language
+    item.language_confidence = round(result.confidence, 4)
+    item.language_disagrees = result.disagrees
+    return item
+
+
+@lru_cache(maxsize=1)
+def default_tagger() -> Tagger:
+    """The tagger over the bundled taxonomy, compiled once per process."""
+    return Tagger(Taxonomy.load())
+
+
+def apply_topics(item: ArticleItem, tagger: Tagger | None = None) -> ArticleItem:
+    """Tag topics, keeping each tag's score and evidence."""
+    tagger = tagger or default_tagger()
+    document = Document(title=item.title or "", text=item.text, source=item.source, language=item.language or "")
+    item.topics = [
+        {"id": hit.id, "score": round(hit.score, 4), "evidence": [asdict(e) for e in hit.evidence]}
+        for hit in tagger.tag(document)
+    ]
+    return item

@@ -1,0 +1,4 @@
+"""Item pipelines: one module per stage, each a thin ``from_crawler`` adapter over ``monitor/``.
+
+Order (see ``settings.ITEM_PIPELINES``): normalize → extract → dedupe → language → topics → store.
+"""

@@ -1,0 +1,59 @@
+"""Scrapy settings for the monitor (``scrapy.cfg`` points here).
+
+Values users set come from the environment through ``monitor.config``; the rest
+are the defaults a polite news crawler should have.
+"""
+
+from monitor.config import load_config
+
+_config = load_config()
+
+BOT_NAME = "monitor"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+SPIDER_LOADER_CLASS = "spiders.loader.CatalogueSpiderLoader"
+
+# --- the monitor's own settings --------------------------------------------------
+MONITOR_DB_URL = _config.db_url
+MONITOR_CATALOGUE = None  # None: MONITOR_CATALOGUE env var or the bundled catalogue
+MONITOR_STORE = True  # False: run the pipeline without writing (monitor fetch --no-store)
+MONITOR_STORE_BATCH_SIZE = 100
+MONITOR_SKIP_SEEN = True  # never download an article that is already stored
+
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.extract.ExtractPipeline": 200,
+    "pipelines.dedupe.DedupePipeline": 300,
+    "pipelines.language.LanguagePipeline": 400,
+    "pipelines.topics.TopicsPipeline": 500,
+    "pipelines.store.StorePipeline": 600,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "monitor.crawl.seen.SeenArticleMiddleware": 50,
+}
+EXTENSIONS = {
+    "monitor.crawl.runs.CrawlRunRecorder": 500,
+}
+
+# --- politeness ------------------------------------------------------------------
+USER_AGENT = _config.user_agent
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# --- limits: crawled pages are hostile ---------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"

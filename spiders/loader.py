@@ -1,0 +1,63 @@
+"""A Scrapy spider loader that also knows every catalogue entry.
+
+Scrapy's own loader finds spider classes in ``SPIDER_MODULES``; this one adds a
+spider per catalogue entry, built from the kind spider named by the entry (or the
+site module named by its ``spider`` field). So ``scrapy list`` shows the outlets
+and ``scrapy crawl nato-newsroom`` crawls one, as Scrapy users expect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.settings import BaseSettings
+from scrapy.spiderloader import SpiderLoader
+from zope.interface import implementer
+from scrapy.interfaces import ISpiderLoader
+
+from monitor.catalogue import Source, load_catalogue
+from spiders.base import SourceSpider
+from spiders.kinds import spider_class_for
+
+
+@implementer(ISpiderLoader)
+class CatalogueSpiderLoader:
+    """Spiders from code modules plus one per catalogue entry."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        self._modules = SpiderLoader(settings)
+        path = settings.get("MONITOR_CATALOGUE") or None
+        self._sources = {s.name: s for s in load_catalogue(path)}
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> "CatalogueSpiderLoader":
+        return cls(settings)
+
+    def load(self, spider_name: str) -> type[Spider]:
+        if spider_name in self._sources:
+            return spider_for_source(self._sources[spider_name], self._modules)
+        return self._modules.load(spider_name)
+
+    def list(self) -> list[str]:
+        kind_names = {cls.name for cls in _kind_spiders()}
+        code = [n for n in self._modules.list() if n not in kind_names]
+        return sorted(set(code) | set(self._sources))
+
+    def find_by_request(self, request: Request) -> list[str]:
+        return self._modules.find_by_request(request)
+
+
+def spider_for_source(source: Source, modules: SpiderLoader | None = None) -> type[SourceSpider]:
+    """The spider class for one catalogue entry."""
+    if source.spider and modules is not None:
+        base: Any = modules.load(source.spider)
+    else:
+        base = spider_class_for(source)
+    return base.for_source(source)
+
+
+def _kind_spiders() -> list[type[SourceSpider]]:
+    from spiders.kinds import KIND_SPIDERS
+
+    return list(KIND_SPIDERS.values())

@@ -1,0 +1,84 @@
+"""Storage: migrations match the models, writes are idempotent, dates come back in UTC."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from monitor.db import connect
+from monitor.db.migrate import current_revision, head_revision
+from monitor.db.models import Article, ArticleTopic, Base
+from monitor.db.store import ArticleStore, SourceInfo
+
+NOW = datetime(2024, 3, 12, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+
+
+def record(source_id: int, n: int, content_hash: str | None = None) -> dict:
+    return {
+        "source_id": source_id, "url": f"https://a.eu/{n}?utm_source=x", "canonical_url": f"https://a.eu/{n}",
+        "content_hash": content_hash or f"hash{n}", "title": f"Title {n}", "authors": ["A. Author"],
+        "published": NOW, "fetched": NOW, "language": "fr", "text": "texte",
+        "topics": [{"id": "nato", "score": 2.5, "evidence": [{"term": "OTAN", "field": "text", "start": 0, "end": 4}]}],
+    }
+
+
+def test_migrations_create_the_models_schema(db_url: str) -> None:
+    engine = connect(db_url)
+    assert current_revision(engine) == head_revision(engine)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_batches_flush_at_size_and_replays_store_nothing_twice(db_url: str) -> None:
+    engine = connect(db_url)
+    store = ArticleStore(engine, batch_size=3)
+    sid = store.source_id(SourceInfo("b2", "B2", "feed", ("fr",)))
+    assert store.add(record(sid, 1)) is None and store.add(record(sid, 2)) is None
+    assert store.add(record(sid, 3)).stored == 3
+    # a crash-and-replay of the same batch, plus one new article
+    replay = ArticleStore(engine, batch_size=100)
+    for n in (1, 2, 3, 4):
+        replay.add(record(sid, n))
+    result = replay.flush()
+    assert (result.stored, result.skipped) == (1, 3)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count(Article.id))).scalar_one() == 4
+        assert connection.execute(select(func.count()).select_from(ArticleTopic)).scalar_one() == 4
+
+
+def test_exact_duplicates_by_url_and_content(db_url: str) -> None:
+    store = ArticleStore(connect(db_url))
+    sid = store.source_id(SourceInfo("b2", "B2", "feed"))
+    store.add(record(sid, 1))
+    assert store.exact_duplicate("https://a.eu/1", "other") == ("url", None)
+    assert store.exact_duplicate("https://a.eu/9", "hash1") == ("content", None)
+    store.flush()
+    stored_id = store.flush().ids.get("https://a.eu/1")  # nothing pending: empty result
+    assert stored_id is None
+    reason, original = store.exact_duplicate("https://a.eu/9", "hash1")
+    assert reason == "content" and isinstance(original, int)
+    assert store.exact_duplicate("https://a.eu/9", "hash9") is None
+    assert store.is_known_url("https://a.eu/1") and not store.is_known_url("https://a.eu/9")
+
+
+def test_dates_round_trip_in_utc(db_url: str) -> None:
+    engine = connect(db_url)
+    store = ArticleStore(engine)
+    store.add(record(store.source_id(SourceInfo("b2", "B2", "feed")), 1))
+    store.flush()
+    with engine.connect() as connection:
+        published = connection.execute(select(Article.published)).scalar_one()
+    assert published == NOW and published.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused(db_url: str) -> None:
+    store = ArticleStore(connect(db_url))
+    bad = record(store.source_id(SourceInfo("b2", "B2", "feed")), 1)
+    bad["published"] = datetime(2024, 1, 1)
+    store.add(bad)
+    with pytest.raises(Exception, match="naive datetime"):
+        store.flush()
