@@ -56,4 +56,5 @@ REDIRECT_MAX_TIMES = 5
 
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port per crawl; `monitor status` reads the database
 FEED_EXPORT_ENCODING = "utf-8"

@@ -74,8 +74,9 @@ def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
         authors = (raw["author"].strip(),)
     published = None
     for key in ("published", "updated", "created"):
-        if raw.get(key):
-            published = parse_datetime(raw[key])
+        value = dict.get(raw, key)  # plain lookup: skip feedparser's deprecated updated->published alias
+        if value:
+            published = parse_datetime(value)
             if published:
                 break
     return FeedEntry(

@@ -52,7 +52,8 @@ def run_crawlers(
     on_crawler: Callable[[Crawler], None] | None = None,
 ) -> list[RunSummary]:
     """Crawl with each ``(name, spider class)`` until all finish; blocks the caller."""
-    process = CrawlerProcess(project_settings(overrides), install_root_handler=True)
+    # The CLI owns logging (one root handler at the chosen level); Scrapy must not add a second.
+    process = CrawlerProcess(project_settings(overrides), install_root_handler=False)
     crawlers: list[tuple[str, Crawler]] = []
     for name, spidercls in spiders:
         crawler = process.create_crawler(spidercls)

@@ -1,0 +1,90 @@
+"""The command line: every command documents itself, and user errors are one clear line."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from tests.conftest import run_monitor
+
+
+def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix] if prefix else []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        found.extend(all_commands(command, path) if isinstance(command, click.Group) else [path])
+    return found
+
+
+COMMANDS = all_commands()
+
+
+def test_the_design_briefs_commands_exist() -> None:
+    names = {path[0] for path in COMMANDS}
+    assert {"demo", "crawl", "fetch", "extract", "lang", "tag", "articles", "db"} <= names
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"Usage: cli {' '.join(path)}" in result.output
+    command = cli
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    assert command.help and command.help.split()[0] in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "no-such-source"], "unknown source 'no-such-source'"),
+        (["articles", "--since", "last tuesday-ish"], "--since"),
+        (["fetch", "not-a-url"], "not an absolute http(s) URL"),
+        (["extract", "/no/such/file.html"], "no such file"),
+        (["crawl", "--catalogue", "/no/such/catalogue.toml"], "catalogue file not found"),
+    ],
+)
+def test_user_errors_are_one_line_and_nonzero(args: list[str], message: str, db_url: str) -> None:
+    result = run_monitor(*args, env={"MONITOR_DB_URL": db_url})
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) <= 3
+
+
+def test_lang_reads_stdin() -> None:
+    text = "Die NATO-Mission im Irak berät das irakische Verteidigungsministerium seit 2018 in Bagdad."
+    result = CliRunner().invoke(cli, ["lang"], input=text)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["language"] == "de"
+
+
+def test_lang_jsonl_keeps_ids_and_rejects_bad_lines() -> None:
+    lines = "\n".join(json.dumps({"id": i, "text": t}) for i, t in [
+        ("a", "La mission de l'OTAN en Irak a été prolongée jusqu'en 2026 par les ministres."),
+        ("b", "The coalition against Daesh met in Rome to review stabilisation funding for Syria."),
+    ])
+    result = CliRunner().invoke(cli, ["lang", "--jsonl"], input=lines)
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["id"], r["language"]) for r in rows] == [("a", "fr"), ("b", "en")]
+    assert all(0 < r["confidence"] <= 1 for r in rows)
+    bad = CliRunner().invoke(cli, ["lang", "--jsonl"], input='{"id": 1}\n')
+    assert bad.exit_code != 0 and "stdin line 1" in bad.output
+
+
+def test_tag_finds_the_nato_iraq_mission_with_evidence() -> None:
+    text = ("La mission de l'OTAN en Irak (NMI) conseille le ministère irakien de la Défense à Bagdad. "
+            "Les alliés ont décidé d'étendre la mission de l'OTAN en Irak, qui forme les institutions irakiennes.")
+    result = CliRunner().invoke(cli, ["tag", "--title", "L'OTAN étend sa mission en Irak"], input=text)
+    assert result.exit_code == 0, result.output
+    topics = {t["id"]: t for t in json.loads(result.output)["topics"]}
+    assert "nato-iraq-mission" in topics
+    evidence = topics["nato-iraq-mission"]["evidence"]
+    assert evidence and all(e["end"] > e["start"] for e in evidence)
+    explained = CliRunner().invoke(cli, ["tag", "--explain"], input=text)
+    assert "nato-iraq-mission" in explained.output
