@@ -28,7 +28,7 @@ bench: setup
 
 # Re-pin the whole dependency tree after changing pyproject.toml.
 lock:
-	$(BIN)/pip freeze --exclude-editable > requirements.lock
+	$(BIN)/pip freeze --exclude-editable | grep -v "^-e " > requirements.lock
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -7,11 +7,13 @@ benchmarks call the same functions, so there is one code path for an article.
 from __future__ import annotations
 
 from dataclasses import asdict
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from monitor.dedupe import content_hash
 from monitor.extract import extract_article
+from monitor.extract.authors import clean_authors
 from monitor.items import ArticleItem
 from monitor.language import detect_language
 from monitor.topics import Document, Tagger, Taxonomy
@@ -37,7 +39,7 @@ def apply_extraction(item: ArticleItem) -> ArticleItem:
     if len(extracted.text.strip()) < MIN_TEXT_CHARS:
         raise EmptyArticleError(f"no article text found ({len(extracted.text.strip())} characters)")
     item.title = extracted.title or item.feed_title
-    item.authors = list(extracted.authors) or list(item.feed_authors)
+    item.authors = list(extracted.authors) or feed_person_names(item.feed_authors, exclude=[item.source])
     item.published = extracted.published or item.feed_published
     item.text = extracted.text
     item.declared_language = extracted.language
@@ -49,6 +51,23 @@ def apply_extraction(item: ArticleItem) -> ArticleItem:
             pass
     item.html = ""  # the page is no longer needed; keep items small in memory
     return item
+
+
+INSTITUTIONAL = re.compile(
+    r"\b(press|team|office|service|ministry|desk|staff|newsroom|department|secretariat|bureau|"
+    r"presse|équipe|rédaction|redaktion|ministerium|ministère|pressestelle|spokesperson's)\b",
+    re.IGNORECASE,
+)
+
+
+def feed_person_names(names: list[str], exclude: list[str]) -> list[str]:
+    """Feed author fields that name people, not the outlet ("NATO", "EEAS Press Team", "B2").
+
+    Feeds credit institutions far more often than pages do, so the feed fallback
+    keeps only full names (two words or more) without an institutional word.
+    """
+    return [name for name in clean_authors(names, exclude=exclude)
+            if len(name.split()) >= 2 and not INSTITUTIONAL.search(name)]
 
 
 def same_site(a: str, b: str) -> bool:

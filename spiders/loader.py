@@ -13,17 +13,14 @@ from typing import Any
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
-from zope.interface import implementer
-from scrapy.interfaces import ISpiderLoader
 
 from monitor.catalogue import Source, load_catalogue
 from spiders.base import SourceSpider
 from spiders.kinds import spider_class_for
 
 
-@implementer(ISpiderLoader)
 class CatalogueSpiderLoader:
-    """Spiders from code modules plus one per catalogue entry."""
+    """Spiders from code modules plus one per catalogue entry (Scrapy's ``SpiderLoaderProtocol``)."""
 
     def __init__(self, settings: BaseSettings) -> None:
         self._modules = SpiderLoader(settings)

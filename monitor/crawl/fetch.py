@@ -60,6 +60,8 @@ def fetch_page(url: str, *, store: bool = True, db_url: str | None = None, log_l
         failures = "; ".join(spiders[0].failures) if spiders and spiders[0].failures else "no article produced"
         raise FetchError(f"could not fetch {url}: {failures}")
     item, dropped = collector.items[0]
+    if dropped and "duplicate" not in dropped:
+        raise FetchError(f"could not use {url}: {dropped}")
     record = item_record(item)
     if dropped:
         record["dropped"] = dropped

@@ -53,7 +53,7 @@ def run_crawlers(
 ) -> list[RunSummary]:
     """Crawl with each ``(name, spider class)`` until all finish; blocks the caller."""
     # The CLI owns logging (one root handler at the chosen level); Scrapy must not add a second.
-    process = CrawlerProcess(project_settings(overrides), install_root_handler=False)
+    process = CrawlerProcess(project_settings({"LOG_INSTALL_ROOT_HANDLER": False, **(overrides or {})}))
     crawlers: list[tuple[str, Crawler]] = []
     for name, spidercls in spiders:
         crawler = process.create_crawler(spidercls)

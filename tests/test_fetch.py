@@ -1,0 +1,55 @@
+"""``monitor fetch``: one replica page through the whole pipeline."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from monitor.replica import ReplicaServer
+from tests.conftest import run_monitor
+from tests.replica_truth import TRUTH_ARTICLES, norm, truth_url
+
+IRAQ_MISSION = next(t for t in TRUTH_ARTICLES if "nato-iraq-mission" in t["topics"] and t["authors"]) if TRUTH_ARTICLES else {}
+
+
+def fetch(url: str, db_url: str, *flags: str) -> dict:
+    result = run_monitor("fetch", url, "--json", "--db", db_url, *flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_fetch_prints_the_whole_record(replica: ReplicaServer, db_url: str) -> None:
+    url = truth_url(replica.base_url, IRAQ_MISSION) + "?utm_source=newsletter"
+    record = fetch(url, db_url)
+    assert norm(record["title"]) == norm(IRAQ_MISSION["title"])
+    assert {norm(a) for a in record["authors"]} == {norm(a) for a in IRAQ_MISSION["authors"]}
+    assert datetime.fromisoformat(record["published"]) == datetime.fromisoformat(IRAQ_MISSION["published"])
+    assert record["published"].endswith("+00:00")
+    assert record["language"] == IRAQ_MISSION["language"]
+    assert "utm_source" not in record["canonical_url"]
+    mission = next(t for t in record["topics"] if t["id"] == "nato-iraq-mission")
+    assert mission["evidence"] and mission["score"] > 0
+    assert isinstance(record["article_id"], int) and len(record["text"]) > 500
+
+    again = fetch(truth_url(replica.base_url, IRAQ_MISSION), db_url)
+    assert again["duplicate_of"] == record["article_id"]
+    assert "exact duplicate" in again["dropped"]
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
+        assert connection.execute("select count(*) from articles").fetchone() == (1,)
+
+
+def test_no_store_writes_nothing(replica: ReplicaServer, db_url: str) -> None:
+    record = fetch(truth_url(replica.base_url, TRUTH_ARTICLES[0]), db_url, "--no-store")
+    assert record["title"] and record["article_id"] is None
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
+        assert connection.execute("select count(*) from articles").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("path", ["/nato/no-such-page.html", "/b2/feed/"])
+def test_unfetchable_pages_are_a_clear_error(replica: ReplicaServer, db_url: str, path: str) -> None:
+    result = run_monitor("fetch", replica.base_url + path, "--db", db_url)
+    assert result.returncode != 0
+    assert replica.base_url + path in result.stderr and "Traceback" not in result.stderr
