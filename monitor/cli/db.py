@@ -16,7 +16,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL (default: MONITOR_DB_URL or monitor.sqlite).")
-@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--revision", default="heads", show_default=True, help="Target revision (default: all heads).")
 def upgrade_command(db_url: str | None, revision: str) -> None:
     """Apply pending migrations; prints the revision before and after."""
     engine = make_engine(db_url)

@@ -23,19 +23,24 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """The revision(s) the database is at, comma-separated, or None for an empty database.
+
+    Each domain (core, dedupe, sources, alerts) has its own branch of migrations
+    off the initial schema, so a database can be at several heads at once.
+    """
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def head_revision(engine: Engine) -> str | None:
-    """The newest revision the code knows."""
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    """The newest revision(s) the code knows, in the same form."""
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config(engine)).get_heads())) or None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> str | None:
-    """Bring the schema to ``revision``; a no-op when it is already there."""
-    if revision == "head" and current_revision(engine) == head_revision(engine):
+def upgrade(engine: Engine, revision: str = "heads") -> str | None:
+    """Bring the schema to ``revision`` (default: every branch's head); a no-op when already there."""
+    if revision in ("head", "heads") and current_revision(engine) == head_revision(engine):
         return current_revision(engine)
     command.upgrade(alembic_config(engine), revision)
     return current_revision(engine)

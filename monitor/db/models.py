@@ -2,7 +2,9 @@
 
 The schema is owned by Alembic migrations (``monitor/db/migrations``); these
 models describe the same tables for queries and are checked against the
-migrations by the test suite.
+migrations by the test suite. This module holds the core tables; each domain
+(dedupe, sources, alerts) keeps its own tables in ``monitor/<domain>/models.py``,
+listed in ``monitor.db.base.MODEL_MODULES``.
 """
 
 from __future__ import annotations
@@ -11,13 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from monitor.db.base import Base
 from monitor.db.types import UTCDateTime
-
-
-class Base(DeclarativeBase):
-    """Declarative base for all monitor tables."""
 
 
 class Source(Base):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
-from monitor.db.models import Base
+from monitor.db.base import all_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_metadata()
 
 
 def run_migrations_online() -> None:
