@@ -1,0 +1,158 @@
+"""Benchmark: topic tagging time per ~5,000-character article with 10, 100 and
+500 topics, against a naive one-regex-per-topic baseline.
+
+    .venv/bin/python bench/tagging.py [--articles 20] [--repeat 5]
+
+Articles are built from the labelled dev set texts (tests/fixtures/topics) so
+they contain real hits.  Topics beyond the 43 bundled ones are synthetic: each
+takes 8 random items from the bundled term sets as weighted terms, so the
+automaton and the number of candidate topics grow realistically.  The baseline
+compiles one case-insensitive alternation regex per topic (all its terms, sets
+expanded) and runs every regex over the text, normalized once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import time
+from pathlib import Path
+
+from monitor.topics import Document, Tagger, Taxonomy, Topic
+from monitor.topics.normalize import normalize_word
+from monitor.topics.query import Phrase, SetRef, Term, parse_query
+from monitor.topics.taxonomy import _set_refs_any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVSET = ROOT / "tests" / "fixtures" / "topics" / "devset.jsonl"
+
+
+def articles(n: int, size: int = 5000, seed: int = 1) -> list[Document]:
+    items = [json.loads(line) for line in DEVSET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rng = random.Random(seed)
+    docs = []
+    for _ in range(n):
+        rng.shuffle(items)
+        text, i = "", 0
+        while len(text) < size:
+            text += items[i % len(items)]["text"] + "\n\n"
+            i += 1
+        docs.append(Document(title=items[0]["title"], text=text[:size]))
+    return docs
+
+
+FUNDUS = Path("/work/shared/corpora/fundus-parser-testdata/index.jsonl")
+
+
+def real_articles(n: int, size: int = 5000) -> list[Document]:
+    """Single-subject news articles (fundus test data, read in place), cut to ``size`` chars."""
+    if not FUNDUS.exists():
+        return []
+    docs = []
+    for line in FUNDUS.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        body = d.get("body_text") or ""
+        if len(body) >= size:
+            docs.append(Document(title=d.get("title") or "", text=body[:size]))
+    return docs[:n]
+
+
+def taxonomy_with(n_topics: int, base: Taxonomy, seed: int = 2) -> Taxonomy:
+    rng = random.Random(seed)
+    real = list(base.topics.values())
+    topics = {t.id: t for t in real[:n_topics]}
+    pool = sorted({item for items in base.sets.values() for item in items if not item.startswith("@")})
+    k = 0
+    while len(topics) < n_topics:
+        terms = {f'"{item}"': rng.choice([0.5, 1.0, 2.0]) for item in rng.sample(pool, 8)}
+        topics[f"synthetic-{k}"] = Topic(id=f"synthetic-{k}", name=f"Synthetic {k}", terms=terms, threshold=2.0)
+        k += 1
+    return Taxonomy(topics, base.sets, base.set_languages)
+
+
+def _leaves(source: str, sets: dict[str, list[str]]) -> list[str]:
+    node = parse_query(source)
+    out = []
+
+    def walk(n) -> None:
+        if isinstance(n, (Term, Phrase)):
+            out.append(n.text)
+        elif isinstance(n, SetRef):
+            for item in sets[n.name]:
+                out.extend(_leaves(item, sets) if item.startswith("@") else [item])
+        else:
+            for attr in ("items", "item", "left", "right"):
+                child = getattr(n, attr, None)
+                for c in child if isinstance(child, tuple) else [child] if child is not None else []:
+                    walk(c)
+
+    walk(node)
+    return out
+
+
+def naive_regexes(tax: Taxonomy) -> list[re.Pattern[str]]:
+    pats = []
+    for t in tax.topics.values():
+        terms = []
+        for src in [*t.terms, *([t.query] if t.query else [])]:
+            for leaf in _leaves(src, tax.sets):
+                words = [re.escape(normalize_word(w.rstrip("*"))) + (r"\w*" if w.endswith("*") else "") for w in re.findall(r"\w+\*?", leaf)]
+                terms.append(r"\W+".join(words))
+        pats.append(re.compile(r"\b(?:" + "|".join(terms) + r")\b"))
+    return pats
+
+
+def naive_tag(doc: Document, pats: list[re.Pattern[str]]) -> int:
+    text = " ".join(map(normalize_word, re.findall(r"\w+", doc.title + " " + doc.text)))
+    return sum(1 for p in pats if len(p.findall(text)) >= 2)
+
+
+def per_article_ms(fn, docs: list[Document], repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for d in docs:
+            fn(d)
+        runs.append((time.perf_counter() - start) * 1000 / len(docs))
+    return statistics.median(runs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    repeat = args.repeat
+    base = Taxonomy.load()
+    for label, docs in (("real single-subject news (fundus)", real_articles(args.articles)),
+                        ("worst case: mash-up of all dev-set texts", articles(args.articles))):
+        if docs:
+            run(label, docs, base, repeat)
+
+
+def run(label: str, docs: list[Document], base: Taxonomy, repeat: int) -> None:
+    print(f"\n{label}: {len(docs)} articles of {len(docs[0].text)} chars; median of {repeat} runs; ms per article")
+    print(f"{'topics':>6} | {'keys':>6} | {'tagger ms':>9} | {'hits/art':>8} | {'naive regex ms':>14} | {'compile s':>9}")
+    results = {}
+    for n in (10, 100, 500):
+        tax = taxonomy_with(n, base)
+        t0 = time.perf_counter()
+        tagger = Tagger(tax)
+        compile_s = time.perf_counter() - t0
+        for d in docs[:3]:  # warm caches (word normalization) as in a long crawl
+            tagger.tag(d)
+        ms = per_article_ms(tagger.tag, docs, repeat)
+        hits = statistics.mean(len(tagger.tag(d)) for d in docs)
+        pats = naive_regexes(tax)
+        naive = per_article_ms(lambda d: naive_tag(d, pats), docs, max(1, repeat // 2))
+        keys = len(tagger._automaton) if tagger._automaton is not None else 0
+        results[n] = ms
+        print(f"{n:>6} | {keys:>6} | {ms:>9.3f} | {hits:>8.1f} | {naive:>14.3f} | {compile_s:>9.2f}")
+    print(f"ratio 500/10 topics: {results[500] / results[10]:.2f}x (target <= 2x); 500 topics: {results[500]:.3f} ms (target <= 1 ms)")
+
+
+if __name__ == "__main__":
+    main()

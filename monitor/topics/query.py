@@ -1,0 +1,400 @@
+"""The query language shared by topics, alerts and search: lexer, parser, AST.
+
+Grammar (EBNF; operators are upper case, ``NOT`` binds tightest, then ``NEAR``,
+then ``AND`` (also implicit between adjacent operands), then ``OR``)::
+
+    query   = or_expr EOF
+    or_expr = and_expr { "OR" and_expr }
+    and_expr= near { ["AND"] near }
+    near    = unary { "NEAR/" digits unary }
+    unary   = "NOT" unary | primary
+    primary = "(" or_expr ")" | FIELD ":" primary | TERM | PHRASE | "@" SETNAME
+
+A hand-written recursive-descent parser: the grammar is small and this gives
+error messages that name the line, the column and what was expected.
+See docs/query-language.md for the semantics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .normalize import WORD_RE, normalize_word
+
+TEXT_FIELDS = ("title", "text")
+META_FIELDS = ("source", "lang", "topic")
+FIELDS = TEXT_FIELDS + META_FIELDS
+MIN_PREFIX = 2  # a prefix wildcard needs this many letters before the '*'
+
+_NEAR_RE = re.compile(r"NEAR/(\d{1,4})\Z")
+_SET_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+_WORD_STOP = set(" \t\r\n\f\v()\"")
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be parsed; the message names line, column and what was expected."""
+
+    def __init__(self, message: str, line: int, column: int, source: str = "") -> None:
+        self.line, self.column, self.reason, self.source = line, column, message, source
+        super().__init__(f"line {line}, column {column}: {message}")
+
+
+# --------------------------------------------------------------------------- AST
+
+
+class Query:
+    """Base class of AST nodes; ``to_string()`` gives a query that parses back to an equal AST."""
+
+    def to_string(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+
+def _words_of(text: str) -> tuple[tuple[str, bool], ...]:
+    """(normalized word, is_prefix) for each word of a term or phrase."""
+    out = []
+    for m in WORD_RE.finditer(text):
+        prefix = text[m.end() : m.end() + 1] == "*"
+        out.append((normalize_word(m.group()), prefix))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Term(Query):
+    """A bare word as typed (``Irak``, ``irak*``, ``NATO-Mission``, ``l'OTAN``).
+    Hyphens and apostrophes split it into words that must be adjacent."""
+
+    text: str
+
+    @property
+    def words(self) -> tuple[tuple[str, bool], ...]:
+        return _words_of(self.text)
+
+    def to_string(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Phrase(Query):
+    """Words in double quotes that must appear consecutively; ``*`` may end any word."""
+
+    text: str
+
+    @property
+    def words(self) -> tuple[tuple[str, bool], ...]:
+        return _words_of(self.text)
+
+    def to_string(self) -> str:
+        return f'"{self.text}"'
+
+
+@dataclass(frozen=True)
+class SetRef(Query):
+    """``@name``: any item of a named term set from the taxonomy."""
+
+    name: str
+    line: int = field(default=0, compare=False)
+    column: int = field(default=0, compare=False)
+
+    def to_string(self) -> str:
+        return f"@{self.name}"
+
+
+@dataclass(frozen=True)
+class And(Query):
+    items: tuple[Query, ...]
+
+    def to_string(self) -> str:
+        return " AND ".join(_wrap(i) for i in self.items)
+
+
+@dataclass(frozen=True)
+class Or(Query):
+    items: tuple[Query, ...]
+
+    def to_string(self) -> str:
+        return " OR ".join(_wrap(i) for i in self.items)
+
+
+@dataclass(frozen=True)
+class Not(Query):
+    item: Query
+
+    def to_string(self) -> str:
+        return f"NOT {_wrap(self.item)}"
+
+
+@dataclass(frozen=True)
+class Near(Query):
+    """Both sides occur in the same field with at most ``distance`` words between them, any order."""
+
+    left: Query
+    right: Query
+    distance: int
+
+    def to_string(self) -> str:
+        return f"{_wrap(self.left)} NEAR/{self.distance} {_wrap(self.right)}"
+
+
+@dataclass(frozen=True)
+class Field(Query):
+    """``title:x``/``text:x`` restrict matching to one field; ``source:``, ``lang:``,
+    ``topic:`` compare the document's metadata with a value."""
+
+    name: str
+    item: Query
+
+    def to_string(self) -> str:
+        inner = self.item.to_string()
+        if not isinstance(self.item, (Term, Phrase, SetRef)):
+            inner = f"({inner})"
+        return f"{self.name}:{inner}"
+
+
+def _wrap(node: Query) -> str:
+    text = node.to_string()
+    return f"({text})" if isinstance(node, (And, Or, Near)) else text
+
+
+def is_positional(node: Query) -> bool:
+    """True when ``node`` yields word positions (usable as a NEAR operand)."""
+    if isinstance(node, (Term, Phrase, SetRef)):
+        return True
+    if isinstance(node, Or):
+        return all(is_positional(i) for i in node.items)
+    if isinstance(node, Near):
+        return True
+    if isinstance(node, Field):
+        return node.name in TEXT_FIELDS and is_positional(node.item)
+    return False
+
+
+# ------------------------------------------------------------------------- lexer
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # LPAREN RPAREN AND OR NOT NEAR FIELD SET PHRASE TERM EOF
+    value: str
+    line: int
+    column: int
+
+    def describe(self) -> str:
+        if self.kind == "EOF":
+            return "end of query"
+        if self.kind == "PHRASE":
+            return f'phrase "{self.value}"'
+        if self.kind == "FIELD":
+            return f"'{self.value}:'"
+        if self.kind == "SET":
+            return f"'@{self.value}'"
+        return f"'{self.value}'"
+
+
+def _lex(source: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, line, line_start, n = 0, 1, 0, len(source)
+
+    def err(msg: str, at: int) -> QuerySyntaxError:
+        return QuerySyntaxError(msg, line, at - line_start + 1, source)
+
+    while i < n:
+        c = source[i]
+        col = i - line_start + 1
+        if c == "\n":
+            i += 1
+            line, line_start = line + 1, i
+        elif c.isspace():
+            i += 1
+        elif c in "()":
+            toks.append(_Tok("LPAREN" if c == "(" else "RPAREN", c, line, col))
+            i += 1
+        elif c == '"':
+            j = source.find('"', i + 1)
+            if j < 0:
+                raise err('unterminated phrase: expected a closing \'"\'', i)
+            body = source[i + 1 : j]
+            if "\n" in body:
+                raise err('expected a closing \'"\' on the same line', i)
+            _check_words(body, lambda m: err(m, i), phrase=True)
+            toks.append(_Tok("PHRASE", body, line, col))
+            i = j + 1
+        elif c == "@":
+            m = _SET_NAME_RE.match(source, i + 1)
+            if not m:
+                raise err("expected a set name (letters, digits, '-', '_') after '@'", i + 1)
+            toks.append(_Tok("SET", m.group(), line, col))
+            i = m.end()
+        else:
+            j = i
+            while j < n and source[j] not in _WORD_STOP:
+                j += 1
+            word = source[i:j]
+            if word in ("AND", "OR", "NOT"):
+                toks.append(_Tok(word, word, line, col))
+            elif word == "NEAR" or word.startswith("NEAR/"):
+                m = _NEAR_RE.match(word)
+                if not m:
+                    raise err("expected NEAR/<number of words>, e.g. NEAR/5", i)
+                toks.append(_Tok("NEAR", m.group(1), line, col))
+            elif ":" in word and word.split(":", 1)[0].isalpha():
+                name = word.split(":", 1)[0]
+                if name.lower() not in FIELDS:
+                    raise err(f"unknown field '{name}': expected one of {', '.join(FIELDS)}", i)
+                toks.append(_Tok("FIELD", name.lower(), line, col))
+                j = i + len(name) + 1  # lex what follows the colon normally
+            else:
+                _check_words(word, lambda m: err(m, i), phrase=False)
+                toks.append(_Tok("TERM", word, line, col))
+            i = j
+    toks.append(_Tok("EOF", "", line, n - line_start + 1))
+    return toks
+
+
+def _check_words(text: str, err, phrase: bool) -> None:
+    what = "phrase" if phrase else "term"
+    if not WORD_RE.search(text):
+        raise err(f"expected a {what} with letters or digits, found {text!r}")
+    for k, ch in enumerate(text):
+        if ch != "*":
+            continue
+        before = text[:k]
+        stem = WORD_RE.search(before[::-1])
+        if not before or not (before[-1].isalnum() or before[-1] == "_"):
+            raise err(f"a wildcard '*' must follow a word (prefix wildcards only), in {text!r}")
+        if not phrase and k != len(text) - 1:
+            raise err(f"a wildcard '*' may only end a term, in {text!r}")
+        if phrase and k + 1 < len(text) and not text[k + 1].isspace():
+            raise err(f"a wildcard '*' must end a word, in {text!r}")
+        if stem and len(normalize_word(stem.group()[::-1])) < MIN_PREFIX:
+            raise err(f"a prefix wildcard needs at least {MIN_PREFIX} letters before '*', in {text!r}")
+
+
+# ------------------------------------------------------------------------ parser
+
+_STARTS = {"LPAREN", "NOT", "FIELD", "SET", "PHRASE", "TERM"}
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.toks = _lex(source)
+        self.pos = 0
+
+    def peek(self) -> _Tok:
+        return self.toks[self.pos]
+
+    def next(self) -> _Tok:
+        tok = self.toks[self.pos]
+        self.pos += 1
+        return tok
+
+    def error(self, expected: str, tok: _Tok | None = None) -> QuerySyntaxError:
+        tok = tok or self.peek()
+        return QuerySyntaxError(f"expected {expected} but found {tok.describe()}", tok.line, tok.column, self.source)
+
+    def parse(self) -> Query:
+        if self.peek().kind == "EOF":
+            raise self.error("a term, phrase, @set, field or '('")
+        node = self.or_expr()
+        tok = self.peek()
+        if tok.kind != "EOF":
+            if tok.kind == "RPAREN":
+                raise self.error("end of query (no '(' is open)")
+            raise self.error("AND, OR, NEAR/n or end of query")
+        return node
+
+    def or_expr(self) -> Query:
+        items = [self.and_expr()]
+        while self.peek().kind == "OR":
+            self.next()
+            items.append(self.and_expr())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def and_expr(self) -> Query:
+        items = [self.near()]
+        while True:
+            kind = self.peek().kind
+            if kind == "AND":
+                self.next()
+            elif kind not in _STARTS:
+                break
+            items.append(self.near())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def near(self) -> Query:
+        start = self.peek()
+        left = self.unary()
+        while self.peek().kind == "NEAR":
+            op = self.next()
+            right_tok = self.peek()
+            right = self.unary()
+            for node, tok in ((left, start), (right, right_tok)):
+                if not is_positional(node):
+                    raise QuerySyntaxError(
+                        "expected a term, phrase, @set or an OR-group of them as NEAR operand "
+                        f"but found {node.to_string()!r}",
+                        tok.line,
+                        tok.column,
+                        self.source,
+                    )
+            left = Near(left, right, int(op.value))
+        return left
+
+    def unary(self) -> Query:
+        if self.peek().kind == "NOT":
+            self.next()
+            return Not(self.unary())
+        return self.primary(in_field=False)
+
+    def primary(self, in_field: bool) -> Query:
+        tok = self.next()
+        if tok.kind == "LPAREN":
+            node = self.or_expr()
+            if self.peek().kind != "RPAREN":
+                raise self.error(f"')' to close the '(' at line {tok.line}, column {tok.column}")
+            self.next()
+            return node
+        if tok.kind == "TERM":
+            return Term(tok.value)
+        if tok.kind == "PHRASE":
+            return Phrase(tok.value)
+        if tok.kind == "SET":
+            return SetRef(tok.value, tok.line, tok.column)
+        if tok.kind == "FIELD":
+            if in_field:
+                raise self.error("a term, phrase, @set or '(' (fields cannot be nested)", tok)
+            if tok.value in META_FIELDS:
+                val = self.next()
+                if val.kind not in ("TERM", "PHRASE"):
+                    raise self.error(f"a value after '{tok.value}:'", val)
+                return Field(tok.value, Term(val.value) if val.kind == "TERM" else Phrase(val.value))
+            inner_tok = self.peek()
+            inner = self.primary(in_field=True)
+            if _has_field(inner):
+                raise self.error("a term, phrase, @set or '(' (fields cannot be nested)", inner_tok)
+            return Field(tok.value, inner)
+        self.pos -= 1
+        raise self.error("a term, phrase, @set, field or '('", tok)
+
+
+def _has_field(node: Query) -> bool:
+    if isinstance(node, Field):
+        return True
+    if isinstance(node, (And, Or)):
+        return any(_has_field(i) for i in node.items)
+    if isinstance(node, Not):
+        return _has_field(node.item)
+    if isinstance(node, Near):
+        return _has_field(node.left) or _has_field(node.right)
+    return False
+
+
+def parse_query(source: str) -> Query:
+    """Parse ``source`` into an AST; raises QuerySyntaxError naming line and column."""
+    if not isinstance(source, str):
+        raise TypeError(f"query must be a string, not {type(source).__name__}")
+    return _Parser(source).parse()

@@ -1,0 +1,201 @@
+"""Query language: parser (precedence, NEAR, wildcards, fields, sets, errors)
+and matching semantics (case/accents, word boundaries, elisions, scopes)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.topics import Document, QuerySyntaxError, Taxonomy, compile_query, parse_query
+from monitor.topics.query import And, Field, Near, Not, Or, Phrase, SetRef, Term
+
+SETS = Taxonomy({}, {"nato": ["NATO", "OTAN", "NAVO", "Sojusz* Północnoatlantyck*", "North Atlantic Treaty Organization"]}, {})
+
+
+# ------------------------------------------------------------------ parser
+
+
+def test_precedence_not_near_and_or() -> None:
+    q = parse_query("a OR b c AND NOT d OR e NEAR/3 f")
+    assert q == Or((Term("a"), And((Term("b"), Term("c"), Not(Term("d")))), Near(Term("e"), Term("f"), 3)))
+
+
+def test_parentheses_override_precedence() -> None:
+    assert parse_query("(a OR b) c") == And((Or((Term("a"), Term("b"))), Term("c")))
+
+
+def test_lowercase_operators_are_terms() -> None:
+    assert parse_query("war and peace") == And((Term("war"), Term("and"), Term("peace")))
+
+
+def test_fields_sets_phrases_wildcards() -> None:
+    q = parse_query('title:@nato lang:fr text:("mission de l\'OTAN" OR irak*)')
+    assert q == And(
+        (
+            Field("title", SetRef("nato")),
+            Field("lang", Term("fr")),
+            Field("text", Or((Phrase("mission de l'OTAN"), Term("irak*")))),
+        )
+    )
+
+
+def test_near_operands_must_be_positional() -> None:
+    with pytest.raises(QuerySyntaxError, match="NEAR operand"):
+        parse_query("a NEAR/3 (b AND c)")
+    assert isinstance(parse_query("(a OR b) NEAR/2 @nato"), Near)
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column", "expected"),
+    [
+        ("nato AND", 1, 9, "expected a term"),
+        ("(nato OR otan", 1, 14, "expected ')' to close the '(' at line 1, column 1"),
+        ("nato\n  AND (iraq OR", 2, 15, "expected a term"),
+        ('"unterminated', 1, 1, "closing"),
+        ("foo:bar", 1, 1, "unknown field 'foo'"),
+        ("nato NEAR iraq", 1, 6, "NEAR/<number"),
+        ("*rak", 1, 1, "wildcard"),
+        ("i*", 1, 1, "at least 2 letters"),
+        ("nato )", 1, 6, "no '(' is open"),
+        ("", 1, 1, "expected a term"),
+        ("lang:(fr)", 1, 6, "a value after 'lang:'"),
+        ("title:text:x", 1, 7, "fields cannot be nested"),
+    ],
+)
+def test_syntax_errors_name_line_column_and_expectation(source: str, line: int, column: int, expected: str) -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query(source)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert (err.line, err.column) == (line, column), str(err)
+    assert expected in str(err) and str(err).startswith(f"line {line}, column {column}:")
+
+
+def test_to_string_is_canonical() -> None:
+    q = parse_query('a  b OR (c OR d) NEAR/4 "e f" NOT  g')
+    assert q.to_string() == '(a AND b) OR (((c OR d) NEAR/4 "e f") AND NOT g)'
+    assert parse_query(q.to_string()) == q
+
+
+# ------------------------------------------------------------------ matching
+
+
+def m(query: str, title: str = "", text: str = "", **meta) -> list | None:
+    return compile_query(query, SETS).matches(Document(title=title, text=text, **meta))
+
+
+def test_case_and_accent_insensitive() -> None:
+    assert m("Północnoatlantycki", text="POLNOCNOATLANTYCKI") is not None
+    assert m("traité", text="Traite") is not None
+    assert m("STRASSE", text="Straße") is not None
+
+
+def test_bare_term_matches_whole_words_and_prefix_matches_starts() -> None:
+    assert m("iran", text="Iranian officials") is None
+    assert m("iran*", text="Iranian officials") is not None
+    assert m("ran*", text="Iranian officials") is None
+
+
+def test_elision_and_hyphen() -> None:
+    assert m("OTAN", text="la mission de l'OTAN en Irak") is not None
+    assert m('"l OTAN"', text="la mission de l'OTAN") is not None
+    assert m("NATO-Mission", text="Die NATO-Mission im Irak") is not None
+    assert m("mission", text="Die NATO-Mission im Irak") is not None
+
+
+def test_sets_with_prefix_phrases() -> None:
+    ev = m("@nato", text="Członkowie Sojuszu Północnoatlantyckiego")
+    assert ev and ev[0].term == "Sojusz* Północnoatlantyck*"
+    assert m("@nato", text="Sojuszu Zachodniego") is None
+
+
+def test_near_any_order_and_distance() -> None:
+    # "Irak: la mission de l'OTAN" has 4 words (la mission de l) between Irak and OTAN
+    assert m("@nato NEAR/4 irak*", text="Irak: la mission de l'OTAN") is not None
+    assert m("@nato NEAR/3 irak*", text="Irak: la mission de l'OTAN") is None
+    assert m("irak* NEAR/0 otan", text="OTAN, Irak") is not None  # adjacent, any order
+    assert m("nato NEAR/5 iraq", title="NATO", text="Iraq") is None  # different fields
+
+
+def test_not_and_field_scopes() -> None:
+    assert m("nato NOT anniversary", text="NATO anniversary") is None
+    assert m("nato NOT anniversary", text="NATO mission") is not None
+    assert m("title:nato", title="Summit", text="NATO") is None
+    assert m("text:nato", title="Summit", text="NATO") is not None
+    assert m("nato lang:fr", text="NATO", language="fr-FR") == m("nato", text="NATO")
+    assert m("nato lang:fr", text="NATO", language="de") is None
+    assert m("source:b2*", text="x", source="b2-bruxelles") == []
+    assert m("topic:nato", topics=["nato-iraq-mission"]) is None
+    assert m("topic:nato*", topics=["nato-iraq-mission"]) == []
+
+
+def test_evidence_offsets() -> None:
+    text = "Hier, la mission de l'OTAN en Irak."
+    ev = m('"mission de l\'OTAN" NEAR/2 irak*', text=text)
+    assert [(e.term, text[e.start : e.end]) for e in ev] == [("mission de l'OTAN", "mission de l'OTAN"), ("irak*", "Irak")]
+
+
+def test_unknown_set_is_reported() -> None:
+    with pytest.raises(QuerySyntaxError, match="unknown term set '@nope'"):
+        compile_query("a OR @nope", SETS)
+
+
+def test_default_taxonomy_sets_are_available() -> None:
+    assert compile_query("@nato").matches(Document(text="De NAVO-top")) is not None
+
+
+# ------------------------------------------------------------------ properties
+
+ATOMS = st.sampled_from(["nato", "OTAN", "irak*", '"mission de l\'OTAN"', "@nato", "l'OTAN", "Północ", "x1"])
+FIELDS = st.sampled_from(["", "title:", "text:"])
+
+
+def _expr(children):
+    return st.one_of(
+        st.tuples(children, children).map(lambda t: f"{t[0]} {t[1]}"),
+        st.tuples(children, children).map(lambda t: f"({t[0]} OR {t[1]})"),
+        st.tuples(children, children).map(lambda t: f"{t[0]} AND {t[1]}"),
+        children.map(lambda c: f"NOT {c}"),
+        st.tuples(FIELDS, children).map(lambda t: f"{t[0]}({t[1]})" if t[0] else f"({t[1]})"),
+    )
+
+
+QUERIES = st.recursive(
+    st.one_of(
+        ATOMS,
+        st.tuples(ATOMS, st.integers(0, 20), ATOMS).map(lambda t: f"{t[0]} NEAR/{t[1]} {t[2]}"),
+        st.tuples(st.sampled_from(["lang:", "source:", "topic:"]), st.sampled_from(["fr", "b2*", "nato"])).map("".join),
+    ),
+    _expr,
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(QUERIES)
+def test_to_string_round_trips(source: str) -> None:
+    try:
+        q = parse_query(source)
+    except QuerySyntaxError:
+        return  # e.g. nested fields; still only the documented error
+    again = parse_query(q.to_string())
+    assert again == q
+    assert again.to_string() == q.to_string()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab* ()"@:\nNEAR/3ANDORNOTtitle:lang:éł\'-')), max_size=40))
+def test_random_input_raises_only_query_syntax_error(source: str) -> None:
+    try:
+        q = parse_query(source)
+    except QuerySyntaxError:
+        return
+    assert parse_query(q.to_string()) == q
+    try:
+        compiled = compile_query(q.to_string(), SETS)
+    except QuerySyntaxError as exc:  # unknown @set
+        assert "unknown term set" in str(exc)
+        return
+    result = compiled.matches(Document(title="a b", text="ab* éł"))
+    assert result is None or isinstance(result, list)
