@@ -6,7 +6,6 @@ benchmarks call the same functions, so there is one code path for an article.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -104,8 +103,6 @@ def apply_topics(item: ArticleItem, tagger: Tagger | None = None) -> ArticleItem
     """Tag topics, keeping each tag's score and evidence."""
     tagger = tagger or default_tagger()
     document = Document(title=item.title or "", text=item.text, source=item.source, language=item.language or "")
-    item.topics = [
-        {"id": hit.id, "score": round(hit.score, 4), "evidence": [asdict(e) for e in hit.evidence]}
-        for hit in tagger.tag(document)
-    ]
+    item.topics = [hit.to_dict() for hit in tagger.tag(document)]
+    item.taxonomy_version = tagger.taxonomy.version
     return item

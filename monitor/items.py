@@ -22,7 +22,7 @@ class ArticleItem:
     # set by the spider
     url: str
     source: str
-    html: str | bytes = ""
+    html: str | bytes = field(default="", repr=False)
     fetched: datetime | None = None
     guid: str | None = None
     feed_title: str | None = None
@@ -36,7 +36,7 @@ class ArticleItem:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     published: datetime | None = None
-    text: str = ""
+    text: str = field(default="", repr=False)
     declared_language: str | None = None
     description: str | None = None
     # dedupe
@@ -50,5 +50,6 @@ class ArticleItem:
     language_disagrees: bool = False
     # topics
     topics: list[dict[str, Any]] = field(default_factory=list)
+    taxonomy_version: str | None = None
     # store
     article_id: int | None = None

@@ -17,6 +17,7 @@ def article_row(item: ArticleItem, source_id: int) -> dict[str, Any]:
         "language_confidence": item.language_confidence, "declared_language": item.declared_language,
         "description": item.description, "text": item.text, "story_id": item.story_id,
         "duplicate_of": item.duplicate_of, "similarity": item.similarity, "topics": item.topics,
+        "taxonomy_version": item.taxonomy_version,
     }
 
 

@@ -98,8 +98,6 @@ def lang_command(jsonl: bool, declared: str | None) -> None:
 def tag_command(jsonl: bool, explain: bool, title: str) -> None:
     """Tag topics in the text on stdin: prints {"topics":[{"id","score","evidence"}]}
     (with --jsonl, {"id","topics"} per line)."""
-    from dataclasses import asdict
-
     from monitor.enrich import default_tagger
     from monitor.topics import Document, explain as explain_hit
 
@@ -115,7 +113,7 @@ def tag_command(jsonl: bool, explain: bool, title: str) -> None:
             for hit in hits:
                 click.echo(explain_hit(hit, document))
             continue
-        topics = [{"id": h.id, "score": round(h.score, 4), "evidence": [asdict(e) for e in h.evidence]} for h in hits]
+        topics = [hit.to_dict() for hit in hits]
         echo_json({"id": row.get("id", number), "topics": topics} if jsonl else {"topics": topics})
 
 

@@ -63,6 +63,7 @@ class Article(Base):
     story_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), nullable=True)
     similarity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    taxonomy_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ArticleTopic(Base):

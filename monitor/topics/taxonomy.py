@@ -8,6 +8,7 @@ reason, never later while tagging.  See docs/query-language.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -60,10 +61,12 @@ class Taxonomy:
 
     _default: Taxonomy | None = None
 
-    def __init__(self, topics: dict[str, Topic], sets: dict[str, list[str]], set_languages: dict[str, set[str]]):
+    def __init__(self, topics: dict[str, Topic], sets: dict[str, list[str]], set_languages: dict[str, set[str]],
+                 version: str = "") -> None:
         self.topics = topics
         self.sets = sets
         self.set_languages = set_languages
+        self.version = version  # hash of the files' contents: stored articles tagged with another one need a retag
 
     @classmethod
     def default(cls) -> Taxonomy:
@@ -79,10 +82,13 @@ class Taxonomy:
         raw_topics: list[tuple[Path, dict]] = []
         sets: dict[str, list[str]] = {}
         set_langs: dict[str, set[str]] = {}
+        digest = hashlib.blake2b(digest_size=8)
         for path in files:
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raw = path.read_bytes()
+                digest.update(path.name.encode() + b"\0" + raw)
+                data = tomllib.loads(raw.decode("utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
                 raise TaxonomyError(f"{path}: cannot read taxonomy file: {exc}") from exc
             unknown = set(data) - {"sets", "topic"}
             if unknown:
@@ -97,7 +103,7 @@ class Taxonomy:
             if topic.id in topics:
                 raise TaxonomyError(f"{path}: topic '{topic.id}' is defined twice (also in {topics[topic.id].path})")
             topics[topic.id] = topic
-        tax = cls(topics, sets, set_langs)
+        tax = cls(topics, sets, set_langs, version=digest.hexdigest())
         for topic in topics.values():
             if topic.parent is not None and topic.parent not in topics:
                 raise TaxonomyError(f"{topic.path}: topic '{topic.id}' has unknown parent '{topic.parent}'")
