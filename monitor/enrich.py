@@ -10,7 +10,9 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from monitor.db.store import ArticleStore
 from monitor.dedupe import content_hash
+from monitor.dedupe.stories import StoryResolver
 from monitor.extract import extract_article
 from monitor.extract.authors import clean_authors
 from monitor.items import ArticleItem
@@ -77,9 +79,43 @@ def same_site(a: str, b: str) -> bool:
         return False
 
 
-def apply_fingerprint(item: ArticleItem) -> ArticleItem:
-    """Fill the content hash of the normalized text."""
+class DuplicateArticleError(ValueError):
+    """The article is an exact copy of a stored (or pending) one."""
+
+    def __init__(self, item: ArticleItem, reason: str) -> None:
+        super().__init__(f"{item.url}: exact duplicate by {reason} of article {item.duplicate_of}")
+        self.reason = reason
+
+
+def apply_dedupe(item: ArticleItem, store: ArticleStore, stories: StoryResolver, *, dry_run: bool = False) -> ArticleItem:
+    """Exact duplicates raise; a changed refetch becomes a revision; new articles join a story.
+
+    Exact: same canonical URL or same normalized-text hash as a stored or pending
+    article. A stored URL whose title or text changed is a revision of that
+    article. Anything else gets its id now and its story from the near-duplicate
+    index (its own id when it is an original). A dry run reserves no id and
+    leaves the index as it was.
+    """
     item.content_hash = content_hash(item.text)
+    assert item.canonical_url
+    duplicate = store.exact_duplicate(item.canonical_url, item.content_hash)
+    if duplicate:
+        reason, original = duplicate
+        stored = store.stored_identity(original) if reason == "url" else None
+        if stored is not None and stored != (item.title, item.content_hash):
+            item.revision_of = item.article_id = original
+            return item
+        item.duplicate_of = original
+        raise DuplicateArticleError(item, reason)
+    if dry_run:
+        peeked = stories.peek(item.text)
+        if peeked:
+            item.story_id, item.duplicate_of, item.similarity = peeked.story_id, peeked.duplicate_of, peeked.similarity
+        return item
+    item.article_id = store.new_id()
+    story = stories.assign(item.article_id, item.text)
+    item.story_id, item.duplicate_of, item.similarity, item.signature = (
+        story.story_id, story.duplicate_of, story.similarity, story.signature)
     return item
 
 

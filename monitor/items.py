@@ -44,6 +44,8 @@ class ArticleItem:
     duplicate_of: int | None = None
     similarity: float | None = None
     story_id: int | None = None
+    revision_of: int | None = None
+    signature: bytes | None = field(default=None, repr=False)
     # language
     language: str | None = None
     language_confidence: float | None = None

@@ -6,20 +6,28 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from monitor.db.models import Article, ArticleTopic, Source
+from monitor.stories import outlet_counts
+
+PAGE = 200
 
 
 def list_articles(
     engine: Engine, *, topic: str | None = None, language: str | None = None, source: str | None = None,
-    since: datetime | None = None, limit: int | None = 50,
+    since: datetime | None = None, limit: int | None = 50, group_stories: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Articles newest first, filtered; each with its topics. Streams rows."""
+    """Articles newest first, filtered, each with its topics and story.
+
+    Grouped by story (the default), each story is listed once, by its newest copy
+    that passes the filters, with ``also_in``: how many other outlets carried it.
+    """
+    story_key = func.coalesce(Article.story_id, Article.id)
     query = (
         select(Article.id, Article.url, Article.canonical_url, Source.name.label("source"), Article.title,
-               Article.authors, Article.published, Article.fetched, Article.language, Article.story_id,
-               Article.duplicate_of)
+               Article.authors, Article.published, Article.fetched, Article.language,
+               story_key.label("story_id"), Article.duplicate_of)
         .join(Source, Source.id == Article.source_id)
         .order_by(Article.published.desc().nulls_last(), Article.id.desc())
     )
@@ -31,19 +39,40 @@ def list_articles(
         query = query.where(Source.name == source)
     if since:
         query = query.where(Article.published >= since)
-    if limit:
-        query = query.limit(limit)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-        ids = [row.id for row in rows]
-        topics: dict[int, list[dict[str, Any]]] = {}
-        if ids:
+    listed = 0
+    seen_stories: set[int] = set()
+    offset = 0
+    while limit is None or listed < limit:
+        with engine.connect() as connection:
+            rows = connection.execute(query.limit(PAGE).offset(offset)).all()
+        if not rows:
+            return
+        offset += len(rows)
+        page = []
+        for row in rows:
+            if group_stories and row.story_id in seen_stories:
+                continue
+            seen_stories.add(row.story_id)
+            page.append(row._asdict())
+            if limit is not None and listed + len(page) >= limit:
+                break
+        yield from _with_topics_and_outlets(engine, page, group_stories)
+        listed += len(page)
+
+
+def _with_topics_and_outlets(engine: Engine, page: list[dict[str, Any]], counted: bool) -> Iterator[dict[str, Any]]:
+    ids = [row["id"] for row in page]
+    topics: dict[int, list[dict[str, Any]]] = {}
+    if ids:
+        with engine.connect() as connection:
             for tag in connection.execute(
                 select(ArticleTopic.article_id, ArticleTopic.topic_id, ArticleTopic.score)
                 .where(ArticleTopic.article_id.in_(ids)).order_by(ArticleTopic.score.desc())
             ):
                 topics.setdefault(tag.article_id, []).append({"id": tag.topic_id, "score": tag.score})
-    for row in rows:
-        record = row._asdict()
-        record["topics"] = topics.get(row.id, [])
-        yield record
+    outlets = outlet_counts(engine, [row["story_id"] for row in page]) if counted else {}
+    for row in page:
+        row["topics"] = topics.get(row["id"], [])
+        if counted:
+            row["also_in"] = max(0, outlets.get(row["story_id"], 1) - 1)
+        yield row

@@ -11,6 +11,7 @@ from monitor.items import ArticleItem
 def article_row(item: ArticleItem, source_id: int) -> dict[str, Any]:
     """The ``articles`` row (plus ``topics``) for the store."""
     return {
+        "id": item.article_id, "revision_of": item.revision_of, "signature": item.signature,
         "source_id": source_id, "url": item.url, "canonical_url": item.canonical_url, "guid": item.guid,
         "content_hash": item.content_hash, "title": item.title, "authors": item.authors,
         "published": item.published, "fetched": item.fetched, "language": item.language or "und",
@@ -28,5 +29,6 @@ def item_record(item: ArticleItem) -> dict[str, Any]:
         "authors": item.authors, "published": isoformat(item.published), "language": item.language,
         "language_confidence": item.language_confidence, "declared_language": item.declared_language,
         "topics": item.topics, "story_id": item.story_id, "duplicate_of": item.duplicate_of,
-        "article_id": item.article_id, "text": item.text,
+        "similarity": item.similarity, "revision_of": item.revision_of, "article_id": item.article_id,
+        "text": item.text,
     }

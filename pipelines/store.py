@@ -1,4 +1,4 @@
-"""Store stage: batched, idempotent upserts; the last batch is flushed when the spider closes."""
+"""Store stage: batched, idempotent upserts; pending rows are flushed when a spider closes."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from monitor.records import article_row
 
 
 class StorePipeline:
-    """Adapter over ``monitor.db.store.ArticleStore``."""
+    """Adapter over ``monitor.db.store.ArticleStore`` (shared by all crawlers of the process)."""
 
     def __init__(self, crawler: Crawler, store: ArticleStore) -> None:
         self.crawler = crawler
         self.store = store
         self.source_id: int | None = None
+        self.source_name = ""
+        store.on_flush(self._count)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
@@ -26,20 +28,22 @@ class StorePipeline:
         return cls(crawler, store_for(crawler))
 
     def open_spider(self) -> None:
-        self.source_id = self.store.source_id(source_info(self.crawler.spider))
+        info = source_info(self.crawler.spider)
+        self.source_name = info.name
+        self.source_id = self.store.source_id(info)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         assert self.source_id is not None
-        self._count(self.store.add(article_row(item, self.source_id)))
+        self.store.add(article_row(item, self.source_id))
         return item
 
     def close_spider(self) -> None:
-        self._count(self.store.flush())
+        self.store.flush()
 
-    def _count(self, result: FlushResult | None) -> None:
-        if result is None:
+    def _count(self, result: FlushResult) -> None:
+        """Count this source's share of a flush (a flush may carry other crawlers' rows)."""
+        mine = result.by_source.get(self.source_name, 0)
+        if not mine:
             return
-        self.crawler.stats.inc_value("monitor/stored", result.stored)
-        if result.skipped:
-            self.crawler.stats.inc_value("monitor/store_conflicts", result.skipped)
-        self.crawler.stats.inc_value("monitor/batches")
+        stats = self.crawler.stats
+        stats.inc_value("monitor/stored", mine)

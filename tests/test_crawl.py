@@ -90,3 +90,18 @@ def test_each_run_is_recorded_with_its_stats(crawled: dict[str, Any]) -> None:
     first_b2 = min((r for r in runs if r.source == "b2"), key=lambda r: r.started)
     assert first_b2.items_stored == first_b2.stats["monitor/stored"] > 0
     assert first_b2.stats["downloader/response_status_count/200"] >= first_b2.items_stored
+
+
+def test_syndicated_copies_share_a_story(crawled: dict[str, Any]) -> None:
+    copies = [t for t in TRUTH_ARTICLES if t["duplicate_of"]]
+    assert copies
+    by_path = {(t["site"], t["path"]): t for t in TRUTH_ARTICLES}
+    for truth in copies:
+        copy = stored(crawled, truth)
+        original = stored(crawled, by_path[(truth["duplicate_of"]["site"], truth["duplicate_of"]["path"])])
+        assert copy.story_id == original.story_id
+        later = max(copy, original, key=lambda a: a.id)
+        assert later.duplicate_of == min(copy.id, original.id) and later.similarity >= 0.6
+    singles = [stored(crawled, t) for t in TRUTH_ARTICLES if not t["duplicate_of"]
+               and not any(c["duplicate_of"] == {"site": t["site"], "path": t["path"]} for c in copies)]
+    assert all(a.story_id == a.id and a.duplicate_of is None for a in singles)

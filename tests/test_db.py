@@ -18,7 +18,7 @@ NOW = datetime(2024, 3, 12, 9, 30, tzinfo=timezone(timedelta(hours=1)))
 
 def record(source_id: int, n: int, content_hash: str | None = None) -> dict:
     return {
-        "source_id": source_id, "url": f"https://a.eu/{n}?utm_source=x", "canonical_url": f"https://a.eu/{n}",
+        "id": n, "source_id": source_id, "url": f"https://a.eu/{n}?utm_source=x", "canonical_url": f"https://a.eu/{n}",
         "content_hash": content_hash or f"hash{n}", "title": f"Title {n}", "authors": ["A. Author"],
         "published": NOW, "fetched": NOW, "language": "fr", "text": "texte",
         "topics": [{"id": "nato", "score": 2.5, "evidence": [{"term": "OTAN", "field": "text", "start": 0, "end": 4}]}],
@@ -55,13 +55,11 @@ def test_exact_duplicates_by_url_and_content(db_url: str) -> None:
     store = ArticleStore(connect(db_url))
     sid = store.source_id(SourceInfo("b2", "B2", "feed"))
     store.add(record(sid, 1))
-    assert store.exact_duplicate("https://a.eu/1", "other") == ("url", None)
-    assert store.exact_duplicate("https://a.eu/9", "hash1") == ("content", None)
-    store.flush()
-    stored_id = store.flush().ids.get("https://a.eu/1")  # nothing pending: empty result
-    assert stored_id is None
-    reason, original = store.exact_duplicate("https://a.eu/9", "hash1")
-    assert reason == "content" and isinstance(original, int)
+    assert store.exact_duplicate("https://a.eu/1", "other") == ("url", 1)
+    assert store.exact_duplicate("https://a.eu/9", "hash1") == ("content", 1)
+    assert store.flush().ids == {"https://a.eu/1": 1}
+    assert store.flush().ids == {}  # nothing pending
+    assert store.exact_duplicate("https://a.eu/9", "hash1") == ("content", 1)
     assert store.exact_duplicate("https://a.eu/9", "hash9") is None
     assert store.is_known_url("https://a.eu/1") and not store.is_known_url("https://a.eu/9")
 

@@ -29,7 +29,7 @@ def populate(db_url: str) -> None:
     store = ArticleStore(connect(db_url))
     source_id = store.source_id(SourceInfo("wire", "Wire", "feed"))
     for n, (title, text, language) in enumerate(TEXTS):
-        store.add({"source_id": source_id, "url": f"https://wire.eu/{n}", "canonical_url": f"https://wire.eu/{n}",
+        store.add({"id": store.new_id(), "source_id": source_id, "url": f"https://wire.eu/{n}", "canonical_url": f"https://wire.eu/{n}",
                    "content_hash": f"h{n}", "title": title, "authors": [], "published": NOW - timedelta(days=n * 20),
                    "fetched": NOW, "language": language, "text": text, "topics": []})
     store.flush()

@@ -1,8 +1,9 @@
-"""One ``ArticleStore`` per crawler, shared by the components that need it.
+"""One ``ArticleStore`` per database per process, shared by every crawler and component.
 
 The dedupe and store pipelines, the seen-URL middleware and the crawl-run
-recorder must agree on what is pending and stored, so they share one store; the
-engine is shared by every crawler in the process that uses the same database.
+recorder of every crawler in the process must agree on what is pending and
+stored (two outlets may carry the same wire copy in one run), so they share one
+store and one engine per database URL.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from monitor.db import connect
 from monitor.db.store import ArticleStore, SourceInfo
 
 _engines: dict[str, Engine] = {}
+_stores: dict[str, ArticleStore] = {}
 _lock = threading.Lock()
 
 
@@ -29,13 +31,14 @@ def engine_for(url: str | None) -> Engine:
 
 
 def store_for(crawler: Crawler) -> ArticleStore:
-    """The crawler's store (created on first use from ``MONITOR_DB_URL``)."""
-    store = getattr(crawler, "_monitor_store", None)
-    if store is None:
-        engine = engine_for(crawler.settings.get("MONITOR_DB_URL") or None)
-        store = ArticleStore(engine, batch_size=crawler.settings.getint("MONITOR_STORE_BATCH_SIZE", 100))
-        crawler._monitor_store = store  # type: ignore[attr-defined]
-    return store
+    """The shared store for the crawler's ``MONITOR_DB_URL``."""
+    url = crawler.settings.get("MONITOR_DB_URL") or None
+    engine = engine_for(url)
+    with _lock:
+        key = url or ""
+        if key not in _stores:
+            _stores[key] = ArticleStore(engine, batch_size=crawler.settings.getint("MONITOR_STORE_BATCH_SIZE", 100))
+        return _stores[key]
 
 
 def source_info(spider: object) -> SourceInfo:

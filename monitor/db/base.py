@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase
 # Each module here defines tables on ``Base``; migrations and schema checks import them all.
 MODEL_MODULES = (
     "monitor.db.models",
+    "monitor.dedupe.models",
 )
 
 

@@ -1,24 +1,34 @@
 """The article store: batched, idempotent writes and the "already seen?" checks.
 
-One ``ArticleStore`` serves one crawl process. Writes are buffered and flushed in
-one transaction per batch (and when the spider closes); a row that already exists
-is skipped by the database itself (``ON CONFLICT DO NOTHING``), so replaying a
-batch after a crash never duplicates anything. Checks consult the pending buffer
-first and the database second, so they hold within a run and across runs.
+One ``ArticleStore`` per database per process, shared by every crawler in it.
+Writes are buffered and flushed in one transaction per batch (and when a spider
+closes). Each article gets its id before it is written (``IdAllocator``) so the
+story index can refer to it at once. Rows that already exist are skipped, by a
+check before the insert and by ``ON CONFLICT DO NOTHING`` for races with other
+processes, so replaying a batch after a crash never duplicates anything.
+Revisions of stored articles keep the previous version in ``article_versions``.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.engine import Connection
 
+from monitor.db.ids import IdAllocator
 from monitor.db.models import Article, ArticleTopic, Source
 from monitor.db.upsert import insert_ignoring_conflicts, rows_for
+from monitor.dedupe.models import ArticleSignature, ArticleVersion
 
 DEFAULT_BATCH_SIZE = 100
+REVISED_FIELDS = ("title", "authors", "text", "content_hash", "language", "language_confidence",
+                  "declared_language", "description", "taxonomy_version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +43,13 @@ class SourceInfo:
 
 @dataclass(slots=True)
 class FlushResult:
-    """What one flush wrote."""
+    """What one flush wrote: new articles (in total and per source name) and revisions."""
 
     stored: int = 0
+    revised: int = 0
     skipped: int = 0
     ids: dict[str, int] = field(default_factory=dict)
+    by_source: Counter[str] = field(default_factory=Counter)
 
 
 class ArticleStore:
@@ -46,10 +58,18 @@ class ArticleStore:
     def __init__(self, engine: Engine, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.engine = engine
         self.batch_size = batch_size
+        self.ids = IdAllocator(engine)
         self._pending: list[dict[str, Any]] = []
-        self._pending_urls: set[str] = set()
-        self._pending_hashes: set[str] = set()
+        self._pending_urls: dict[str, int] = {}
+        self._pending_hashes: dict[str, int] = {}
         self._source_ids: dict[str, int] = {}
+        self._source_names: dict[int, str] = {}
+        self._listeners: list[Callable[[FlushResult], None]] = []
+        self._lock = threading.RLock()
+
+    def on_flush(self, listener: Callable[[FlushResult], None]) -> None:
+        """Call ``listener`` with every flush's result (pipelines count their source's rows)."""
+        self._listeners.append(listener)
 
     # --- sources -----------------------------------------------------------------
     def source_id(self, source: SourceInfo) -> int:
@@ -58,14 +78,14 @@ class ArticleStore:
             return self._source_ids[source.name]
         table = Source.__table__
         with self.engine.begin() as connection:
-            statement = insert_ignoring_conflicts(connection, table, ["name"])
             connection.execute(
-                statement,
+                insert_ignoring_conflicts(connection, table, ["name"]),
                 [{"name": source.name, "outlet": source.outlet, "kind": source.kind,
                   "languages": list(source.languages), "created": datetime.now(timezone.utc)}],
             )
             source_id = connection.execute(select(Source.id).where(Source.name == source.name)).scalar_one()
         self._source_ids[source.name] = source_id
+        self._source_names[source_id] = source.name
         return source_id
 
     # --- checks ------------------------------------------------------------------
@@ -79,16 +99,15 @@ class ArticleStore:
             ).first()
         return found is not None
 
-    def exact_duplicate(self, canonical_url: str, content_hash: str) -> tuple[str, int | None] | None:
-        """Why this article is an exact duplicate and of which stored id, or None if it is new.
+    def exact_duplicate(self, canonical_url: str, content_hash: str) -> tuple[str, int] | None:
+        """Why this article is an exact duplicate and of which article id, or None if it is new.
 
-        The reason is "url" (same canonical URL) or "content" (same normalized
-        text); the id is None while the original is still in the pending batch.
+        The reason is "url" (same canonical URL) or "content" (same normalized text).
         """
         if canonical_url in self._pending_urls:
-            return "url", None
+            return "url", self._pending_urls[canonical_url]
         if content_hash in self._pending_hashes:
-            return "content", None
+            return "content", self._pending_hashes[content_hash]
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(Article.id, Article.canonical_url)
@@ -100,45 +119,113 @@ class ArticleStore:
             return None
         return ("url" if row.canonical_url == canonical_url else "content"), row.id
 
+    def stored_identity(self, article_id: int) -> tuple[str | None, str] | None:
+        """The stored (title, content hash) of an article, to tell a revision from a refetch."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(Article.title, Article.content_hash).where(Article.id == article_id)
+            ).first()
+        return (row.title, row.content_hash) if row else None
+
+    def new_id(self) -> int:
+        """An id for a new article (reserved in the database, in blocks)."""
+        with self._lock:
+            return self.ids.next_id()
+
     # --- writes ------------------------------------------------------------------
     def add(self, record: dict[str, Any]) -> FlushResult | None:
-        """Queue one article record (with its ``topics``); flushes when the batch is full."""
-        self._pending.append(record)
-        self._pending_urls.add(record["canonical_url"])
-        self._pending_hashes.add(record["content_hash"])
-        if len(self._pending) >= self.batch_size:
-            return self.flush()
+        """Queue one article record (with ``id`` and ``topics``; ``revision_of`` for a revision)."""
+        with self._lock:
+            self._pending.append(record)
+            if not record.get("revision_of"):
+                self._pending_urls[record["canonical_url"]] = record["id"]
+                self._pending_hashes[record["content_hash"]] = record["id"]
+            if len(self._pending) >= self.batch_size:
+                return self.flush()
         return None
 
     def flush(self) -> FlushResult:
         """Write all pending records in one transaction; already-stored rows are skipped."""
-        result = FlushResult()
-        if not self._pending:
+        with self._lock:
+            result = FlushResult()
+            records, self._pending = self._pending, []
+            if records:
+                with self.engine.begin() as connection:
+                    new = [r for r in records if not r.get("revision_of")]
+                    self._insert_new(connection, new, result)
+                    for record in records:
+                        if record.get("revision_of") and self._revise(connection, record):
+                            result.revised += 1
+                self._pending_urls.clear()
+                self._pending_hashes.clear()
+            for listener in self._listeners:
+                listener(result)
             return result
-        records = self._pending
+
+    def _insert_new(self, connection: Connection, records: list[dict[str, Any]], result: FlushResult) -> None:
+        if not records:
+            return
+        urls = [r["canonical_url"] for r in records]
+        existing = dict(connection.execute(
+            select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
+        ).all())
+        # A record another process stored meanwhile is skipped; copies pointing at it point at the stored row.
+        remap = {r["id"]: existing[r["canonical_url"]] for r in records if r["canonical_url"] in existing}
+        fresh = [r for r in records if r["canonical_url"] not in existing]
+        for record in fresh:
+            for key in ("duplicate_of", "story_id"):
+                if record.get(key) in remap:
+                    record[key] = remap[record[key]]
         articles = Article.__table__
-        topics = ArticleTopic.__table__
-        with self.engine.begin() as connection:
-            statement = insert_ignoring_conflicts(connection, articles, ["canonical_url"]).returning(
-                articles.c.id, articles.c.canonical_url
-            )
-            inserted = connection.execute(statement, rows_for(articles, records)).all() if records else []
-            result.ids = {row.canonical_url: row.id for row in inserted}
-            topic_rows = [
-                {"article_id": result.ids[record["canonical_url"]], "topic_id": topic["id"],
-                 "score": topic["score"], "evidence": topic.get("evidence", [])}
-                for record in records
-                if record["canonical_url"] in result.ids
-                for topic in record.get("topics", [])
-            ]
-            if topic_rows:
-                connection.execute(insert_ignoring_conflicts(connection, topics, ["article_id", "topic_id"]), topic_rows)
-        result.stored = len(result.ids)
-        result.skipped = len(records) - result.stored
-        self._pending = []
-        self._pending_urls.clear()
-        self._pending_hashes.clear()
-        return result
+        inserted = connection.execute(
+            insert_ignoring_conflicts(connection, articles, ["canonical_url"]).returning(articles.c.id,
+                                                                                         articles.c.canonical_url),
+            rows_for(articles, fresh),
+        ).all() if fresh else []
+        result.ids = {row.canonical_url: row.id for row in inserted}
+        stored = [r for r in fresh if r["canonical_url"] in result.ids]
+        self._write_topics(connection, stored)
+        signatures = [{"article_id": r["id"], "signature": r["signature"]} for r in stored if r.get("signature")]
+        if signatures:
+            connection.execute(insert_ignoring_conflicts(connection, ArticleSignature.__table__, ["article_id"]),
+                               signatures)
+        result.stored = len(stored)
+        result.skipped = len(records) - len(stored)
+        result.by_source.update(self._source_names.get(r["source_id"], "?") for r in stored)
+
+    def _write_topics(self, connection: Connection, records: list[dict[str, Any]]) -> None:
+        rows = [
+            {"article_id": record["id"], "topic_id": topic["id"], "score": topic["score"],
+             "evidence": topic.get("evidence", [])}
+            for record in records for topic in record.get("topics", [])
+        ]
+        if rows:
+            connection.execute(insert_ignoring_conflicts(connection, ArticleTopic.__table__,
+                                                         ["article_id", "topic_id"]), rows)
+
+    def _revise(self, connection: Connection, record: dict[str, Any]) -> bool:
+        """Keep the stored version, then update the article in place; False if nothing changed."""
+        article_id = record["revision_of"]
+        current = connection.execute(
+            select(Article.title, Article.text, Article.content_hash, Article.fetched, Article.updated_at)
+            .where(Article.id == article_id)
+        ).first()
+        if current is None or (current.content_hash == record["content_hash"] and current.title == record["title"]):
+            return False
+        version = connection.execute(
+            select(func.count()).select_from(ArticleVersion).where(ArticleVersion.article_id == article_id)
+        ).scalar_one() + 1
+        now = datetime.now(timezone.utc)
+        connection.execute(ArticleVersion.__table__.insert(), [{
+            "article_id": article_id, "version": version, "title": current.title, "text": current.text,
+            "content_hash": current.content_hash, "valid_from": current.updated_at or current.fetched,
+            "replaced_at": now,
+        }])
+        connection.execute(update(Article).where(Article.id == article_id).values(
+            updated_at=now, **{name: record.get(name) for name in REVISED_FIELDS}))
+        connection.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article_id))
+        self._write_topics(connection, [{**record, "id": article_id}])
+        return True
 
     @property
     def pending(self) -> int:

@@ -1,0 +1,89 @@
+"""The story index of one database: near-duplicates join the story of their earliest copy.
+
+One ``StoryIndex`` per database per process, shared by every crawler in it, so a
+wire copy crawled from another outlet in the same run joins its story. It is
+rebuilt from the persisted signatures on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from monitor.db.models import Article
+from monitor.dedupe.index import Match, StoryIndex
+from monitor.dedupe.models import ArticleSignature
+from monitor.dedupe.signature import signature
+
+LOAD_BATCH = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAssignment:
+    """Where a new article belongs: its story, the original it copies (if any), its signature."""
+
+    story_id: int
+    duplicate_of: int | None
+    similarity: float | None
+    signature: bytes | None
+
+
+class StoryResolver:
+    """Assigns new articles to stories using the database's signatures."""
+
+    def __init__(self, engine: Engine, index: StoryIndex | None = None) -> None:
+        self.engine = engine
+        self.index = index or StoryIndex()
+        self._lock = threading.Lock()
+        self._load()
+
+    def _load(self) -> None:
+        last = 0
+        while True:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(ArticleSignature.article_id, ArticleSignature.signature,
+                           func.coalesce(Article.story_id, Article.id))
+                    .join(Article, Article.id == ArticleSignature.article_id)
+                    .where(ArticleSignature.article_id > last)
+                    .order_by(ArticleSignature.article_id).limit(LOAD_BATCH)
+                ).all()
+            if not rows:
+                return
+            self.index.extend((row[0], bytes(row[1]), row[2]) for row in rows)
+            last = rows[-1][0]
+
+    def peek(self, text: str) -> StoryAssignment | None:
+        """The story a new article would join, without adding it (dry runs); None for a new story."""
+        sig = signature(text)
+        if sig is None:
+            return None
+        with self._lock:
+            match = self.index.query(sig)
+        return StoryAssignment(match.article_id, match.article_id, match.similarity, None) if match else None
+
+    def assign(self, article_id: int, text: str) -> StoryAssignment:
+        """Add a new article to the index; returns its story (its own id when it is an original)."""
+        sig = signature(text)
+        if sig is None:
+            return StoryAssignment(story_id=article_id, duplicate_of=None, similarity=None, signature=None)
+        with self._lock:
+            match: Match | None = self.index.query_and_add(article_id, sig)
+        if match is None:
+            return StoryAssignment(article_id, None, None, sig.to_bytes())
+        return StoryAssignment(match.article_id, match.article_id, match.similarity, sig.to_bytes())
+
+
+_resolvers: dict[str, StoryResolver] = {}
+_resolvers_lock = threading.Lock()
+
+
+def resolver_for(engine: Engine) -> StoryResolver:
+    """The process-wide resolver for ``engine``'s database."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _resolvers_lock:
+        if key not in _resolvers:
+            _resolvers[key] = StoryResolver(engine)
+        return _resolvers[key]

@@ -1,0 +1,66 @@
+"""Stories: every stored copy of one story, for ``monitor story`` and the grouped article list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from monitor.db.models import Article, Source
+from monitor.urls import InvalidURLError, canonicalize_url
+
+
+class UnknownArticleError(LookupError):
+    """No stored article matches the given id or URL."""
+
+
+def find_article_id(engine: Engine, id_or_url: str) -> int:
+    """The article id for an id or any URL variant of a stored article."""
+    if id_or_url.isdigit():
+        key = select(Article.id).where(Article.id == int(id_or_url))
+    else:
+        try:
+            key = select(Article.id).where(Article.canonical_url == canonicalize_url(id_or_url))
+        except InvalidURLError as exc:
+            raise UnknownArticleError(f"{id_or_url!r} is neither an article id nor a URL") from exc
+    with engine.connect() as connection:
+        found = connection.execute(key).scalar()
+    if found is None:
+        raise UnknownArticleError(f"no stored article {id_or_url!r}")
+    return found
+
+
+def story_of(engine: Engine, id_or_url: str) -> dict[str, Any]:
+    """The story an article belongs to: its original, every copy with outlet and similarity."""
+    article_id = find_article_id(engine, id_or_url)
+    story_key = func.coalesce(Article.story_id, Article.id)
+    with engine.connect() as connection:
+        story_id = connection.execute(select(story_key).where(Article.id == article_id)).scalar_one()
+        rows = connection.execute(
+            select(Article.id, Article.url, Article.title, Article.published, Article.fetched, Article.language,
+                   Article.duplicate_of, Article.similarity, Source.name.label("source"), Source.outlet)
+            .join(Source, Source.id == Article.source_id)
+            .where(story_key == story_id)
+            .order_by(Article.id)
+        ).all()
+    copies = [row._asdict() for row in rows]
+    return {
+        "story_id": story_id,
+        "original": next((c for c in copies if c["id"] == story_id), copies[0]),
+        "outlets": sorted({c["outlet"] for c in copies}),
+        "first_seen": min(c["fetched"] for c in copies),
+        "copies": copies,
+    }
+
+
+def outlet_counts(engine: Engine, story_ids: list[int]) -> dict[int, int]:
+    """How many outlets carried each story."""
+    if not story_ids:
+        return {}
+    story_key = func.coalesce(Article.story_id, Article.id)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(story_key, func.count(func.distinct(Article.source_id)))
+            .where(story_key.in_(story_ids)).group_by(story_key)
+        ).all()
+    return {story: count for story, count in rows}

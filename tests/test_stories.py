@@ -1,0 +1,131 @@
+"""Stories over real crawls: URL variants stored once, wire copies join a story, revisions keep versions.
+
+Each crawl is a separate process, so a copy found in a later crawl is matched
+against the story index rebuilt from the persisted signatures.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monitor.extract import extract_article
+from monitor.replica import SITES_DIR, TRUTH, ReplicaServer
+from tests.conftest import run_monitor
+
+ORIGINAL = next(a for a in json.loads(TRUTH.read_text()) if a["site"] == "nato" and not a["duplicate_of"])
+COPY_PAGE = """<html lang="en"><head><title>{title} | The Paper</title></head><body>
+<nav>Home | World | Defence</nav><article><h1>{title}</h1>{paragraphs}</article>
+<footer>© The Paper. All rights reserved.</footer></body></html>"""
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>{name}</title>
+{items}
+</channel></rss>"""
+ITEM = "<item><title>{title}</title><link>{{{{SITE}}}}{path}</link><pubDate>Tue, 12 Mar 2024 09:30:00 +0100</pubDate></item>"
+
+
+def page_path(article: dict) -> Path:
+    path = SITES_DIR / article["site"] / article["path"].strip("/")
+    return path / "index.html" if path.is_dir() else path
+
+
+def write_site(root: Path, name: str, pages: dict[str, str], links: list[str]) -> None:
+    for url_path, html in pages.items():
+        target = root / name / url_path.strip("/") / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+    feed = root / name / "feed" / "index.xml"
+    feed.parent.mkdir(parents=True, exist_ok=True)
+    feed.write_text(FEED.format(name=name, items="\n".join(ITEM.format(title=f"t{n}", path=link)
+                                                           for n, link in enumerate(links))), encoding="utf-8")
+
+
+def write_catalogue(root: Path, *names: str) -> Path:
+    path = root / "catalogue.toml"
+    path.write_text("".join(
+        f'[[source]]\nname = "{n}"\noutlet = "{n.title()} Outlet"\nkind = "feed"\nstart_urls = ["{{{{REPLICA}}}}/{n}/feed/"]\n\n'
+        for n in names), encoding="utf-8")
+    return path
+
+
+def crawl(server: ReplicaServer, catalogue: Path, db_url: str, *sources: str) -> list[dict]:
+    result = run_monitor("crawl", *sources, "--catalogue", str(catalogue), "--base-url", server.base_url,
+                         "--db", db_url, "--set", "AUTOTHROTTLE_ENABLED=False")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def query(db_url: str, sql: str) -> list[tuple]:
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture()
+def sites(tmp_path: Path):
+    html = page_path(ORIGINAL).read_text(encoding="utf-8")
+    with ReplicaServer(tmp_path) as server:
+        yield tmp_path, server, html
+
+
+def test_five_url_variants_are_stored_once(sites, db_url: str) -> None:
+    root, server, html = sites
+    variants = ["/a1/", "/a1/?utm_source=rss&utm_medium=feed", "/a1/?fbclid=XYZ", "/a1", "/a1/amp/"]
+    write_site(root, "wire", {"/a1/": html, "/a1/amp/": html}, variants)
+    runs = crawl(server, write_catalogue(root, "wire"), db_url)
+    assert runs[0]["stored"] == 1
+    assert runs[0]["duplicates"] + runs[0]["seen_skipped"] == 4
+    assert query(db_url, "select count(*) from articles") == [(1,)]
+
+
+def test_a_wire_copy_in_another_outlet_joins_the_story(sites, db_url: str) -> None:
+    root, server, html = sites
+    body = [p for p in extract_article(html).text.split("\n") if len(p) > 80]
+    # another outlet's page: a new headline, a paragraph of its own, the last paragraph cut
+    own = "Our correspondent in Brussels adds that diplomats expect the decision to be discussed again in June."
+    paragraphs = [*body[:2], own, *body[2:-1]]
+    copy = COPY_PAGE.format(title="Allies weigh their next step", paragraphs="".join(f"<p>{p}</p>" for p in paragraphs))
+    write_site(root, "wire", {"/a1/": html}, ["/a1/"])
+    write_site(root, "paper", {"/copy/": copy}, ["/copy/"])
+    catalogue = write_catalogue(root, "wire", "paper")
+    assert crawl(server, catalogue, db_url, "wire")[0]["stored"] == 1
+    assert crawl(server, catalogue, db_url, "paper")[0]["stored"] == 1
+    (original, _, _, _), (copied, story, duplicate_of, similarity) = query(
+        db_url, "select id, story_id, duplicate_of, similarity from articles order by id")
+    assert story == original and duplicate_of == original and similarity >= 0.6
+    shown = run_monitor("story", f"{server.base_url}/paper/copy/", "--json", "--db", db_url)
+    assert shown.returncode == 0, shown.stderr
+    story_json = json.loads(shown.stdout)
+    assert story_json["story_id"] == original and len(story_json["copies"]) == 2
+    assert story_json["outlets"] == ["Paper Outlet", "Wire Outlet"]
+    listed = run_monitor("articles", "--json", "--db", db_url)
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(rows) == 1 and rows[0]["also_in"] == 1
+    assert len(run_monitor("articles", "--json", "--all-copies", "--db", db_url).stdout.splitlines()) == 2
+
+
+def test_a_revised_article_keeps_both_versions(sites, db_url: str) -> None:
+    root, server, html = sites
+    write_site(root, "wire", {"/a1/": html}, ["/a1/"])
+    crawl(server, write_catalogue(root, "wire"), db_url)
+    [(article_id, old_text)] = query(db_url, "select id, text from articles")
+    sentence = next(p for p in extract_article(html).text.split("\n") if len(p) > 80)
+    revised = html.replace(sentence, sentence + " (Updated with a correction from the ministry.)", 1)
+    assert revised != html
+    (root / "wire" / "a1" / "index.html").write_text(revised, encoding="utf-8")
+
+    url = f"{server.base_url}/wire/a1/"
+    fetched = run_monitor("fetch", url, "--json", "--db", db_url)
+    assert fetched.returncode == 0, fetched.stderr[-2000:]
+    assert json.loads(fetched.stdout)["revision_of"] == article_id
+    [(text, updated_at)] = query(db_url, "select text, updated_at from articles")
+    assert "correction from the ministry" in text and updated_at is not None
+    assert query(db_url, "select article_id, version, text from article_versions") == [(article_id, 1, old_text)]
+
+    again = run_monitor("fetch", url, "--json", "--db", db_url)
+    assert json.loads(again.stdout)["duplicate_of"] == article_id  # unchanged: nothing written
+    assert query(db_url, "select count(*) from article_versions") == [(1,)]
+    assert query(db_url, "select count(*) from articles") == [(1,)]
