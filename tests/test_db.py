@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from monitor.db import connect
 from monitor.db.migrate import current_revision, head_revision
-from monitor.db.base import all_metadata
+from monitor.db.base import all_metadata, include_name
 from monitor.db.models import Article, ArticleTopic
 from monitor.db.store import ArticleStore, SourceInfo
 
@@ -29,7 +29,7 @@ def test_migrations_create_the_models_schema(db_url: str) -> None:
     engine = connect(db_url)
     assert current_revision(engine) == head_revision(engine)
     with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), all_metadata()) == []
+        assert compare_metadata(MigrationContext.configure(connection, opts={"include_name": include_name}), all_metadata()) == []
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 

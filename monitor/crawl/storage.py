@@ -12,9 +12,11 @@ import threading
 
 from scrapy.crawler import Crawler
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
+from monitor.alerts.matching import match_articles
 from monitor.db import connect
-from monitor.db.store import ArticleStore, SourceInfo
+from monitor.db.store import ArticleStore, FlushResult, SourceInfo
 
 _engines: dict[str, Engine] = {}
 _stores: dict[str, ArticleStore] = {}
@@ -37,8 +39,16 @@ def store_for(crawler: Crawler) -> ArticleStore:
     with _lock:
         key = url or ""
         if key not in _stores:
-            _stores[key] = ArticleStore(engine, batch_size=crawler.settings.getint("MONITOR_STORE_BATCH_SIZE", 100))
+            store = ArticleStore(engine, batch_size=crawler.settings.getint("MONITOR_STORE_BATCH_SIZE", 100))
+            if crawler.settings.getbool("MONITOR_ALERTS", True):
+                store.within_flush(match_alerts)
+            _stores[key] = store
         return _stores[key]
+
+
+def match_alerts(connection: Connection, result: FlushResult) -> None:
+    """Check the flushed articles against every alert, in the flush's own transaction."""
+    match_articles(connection, [*result.ids.values(), *result.revised_ids])
 
 
 def source_info(spider: object) -> SourceInfo:

@@ -49,6 +49,7 @@ class FlushResult:
     revised: int = 0
     skipped: int = 0
     ids: dict[str, int] = field(default_factory=dict)
+    revised_ids: list[int] = field(default_factory=list)
     by_source: Counter[str] = field(default_factory=Counter)
 
 
@@ -65,11 +66,16 @@ class ArticleStore:
         self._source_ids: dict[str, int] = {}
         self._source_names: dict[int, str] = {}
         self._listeners: list[Callable[[FlushResult], None]] = []
+        self._in_transaction: list[Callable[[Connection, FlushResult], None]] = []
         self._lock = threading.RLock()
 
     def on_flush(self, listener: Callable[[FlushResult], None]) -> None:
         """Call ``listener`` with every flush's result (pipelines count their source's rows)."""
         self._listeners.append(listener)
+
+    def within_flush(self, step: Callable[[Connection, FlushResult], None]) -> None:
+        """Run ``step`` inside each flush's transaction, after the writes (alert matching)."""
+        self._in_transaction.append(step)
 
     # --- sources -----------------------------------------------------------------
     def source_id(self, source: SourceInfo) -> int:
@@ -156,6 +162,9 @@ class ArticleStore:
                     for record in records:
                         if record.get("revision_of") and self._revise(connection, record):
                             result.revised += 1
+                            result.revised_ids.append(record["revision_of"])
+                    for step in self._in_transaction:
+                        step(connection, result)
                 self._pending_urls.clear()
                 self._pending_hashes.clear()
             for listener in self._listeners:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
-from monitor.db.base import all_metadata
+from monitor.db.base import all_metadata, include_name
 
 config = context.config
 target_metadata = all_metadata()
@@ -18,6 +18,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=include_name,
         )
         context.run_migrations()
 

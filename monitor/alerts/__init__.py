@@ -1,0 +1,17 @@
+"""Alerts: saved queries matched at ingest, delivered once per story (inbox, e-mail, webhook, Atom).
+
+    from monitor.alerts import add_alert, match_new_articles, deliver
+    add_alert(engine, "nmi", "topic:nato-iraq-mission", delivery={"email": "a@b.eu", "webhook": "http://..."})
+    match_new_articles(engine, [article ids just stored])
+    deliver(engine, smtp_url="smtp://127.0.0.1:8025")
+
+See docs/alerts-and-search.md for the delivery guarantee.
+"""
+
+from monitor.alerts.deliver import DeliveryReport, deliver, inbox
+from monitor.alerts.manage import AlertError, add_alert, edit_alert, list_alerts, set_muted, show_alert
+from monitor.alerts.matching import backtest, match_new_articles
+from monitor.alerts.trends import Spike, spikes
+
+__all__ = ["AlertError", "DeliveryReport", "Spike", "add_alert", "backtest", "deliver", "edit_alert", "inbox",
+           "list_alerts", "match_new_articles", "set_muted", "show_alert", "spikes"]

@@ -1,0 +1,179 @@
+"""Send undelivered alert matches by e-mail and webhook, at most once per (match, channel) recorded.
+
+Protocol, per message: open a transaction, INSERT the ``alert_deliveries`` rows
+(unique per match and channel: this claims them; a second deliverer blocks or
+fails on the same rows), send, COMMIT.  If the process dies before the commit,
+the rows vanish with the transaction and the next ``deliver`` sends again.
+
+Guarantee: every match of an unmuted alert is delivered on each configured
+channel at least once; it is delivered twice only if the process dies after the
+receiver accepted a message and before the commit, and then the resend carries
+the same ``Message-ID`` / ``Idempotency-Key``, so the receiver can drop it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, select
+
+from monitor.alerts import email, webhook
+from monitor.alerts.manage import Delivery
+from monitor.alerts.models import Alert, AlertDelivery, AlertMatch
+from monitor.db.models import Article
+from monitor.search.documents import STORY_KEY, load_articles
+from monitor.topics import snippet
+
+DIGEST_PERIOD = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+DOMAIN = "monitor.invalid"
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``deliver`` run did."""
+
+    emails: int = 0
+    webhooks: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"emails": self.emails, "webhooks": self.webhooks, "failed": self.failed}
+
+
+def delivery_key(alert_id: int, story_key: int) -> str:
+    """The idempotency key of one alert entry (also the e-mail Message-ID's local part)."""
+    return f"alert-{alert_id}-story-{story_key}"
+
+
+def message_id(alert_id: int, story_keys: Sequence[int]) -> str:
+    """Deterministic Message-ID: one story, or the digest's first and last story."""
+    keys = sorted(story_keys)
+    local = delivery_key(alert_id, keys[0]) if len(keys) == 1 else f"alert-{alert_id}-digest-{keys[0]}-{keys[-1]}"
+    return f"<{local}@{DOMAIN}>"
+
+
+def entries_for(connection: Any, matches: Sequence[Any]) -> list[dict[str, Any]]:
+    """Matches as entries: the matched article, its evidence snippets and how many other outlets ran the story."""
+    articles = {a.id: a for a in load_articles(connection, [m.article_id for m in matches])}
+    keys = [m.story_key for m in matches]
+    outlets = dict(connection.execute(
+        select(STORY_KEY, func.count(func.distinct(Article.source_id)))
+        .where(STORY_KEY.in_(keys)).group_by(STORY_KEY)).all()) if keys else {}
+    out = []
+    for m in matches:
+        a = articles.get(m.article_id)
+        if a is None:
+            continue
+        snippets = [snippet(a.title if ev["field"] == "title" else a.text, ev["start"], ev["end"])
+                    for ev in (m.evidence or [])[:3]]
+        out.append({"match_id": m.id, "alert_id": m.alert_id, "story_id": m.story_key, "article_id": a.id,
+                    "title": a.title, "url": a.url, "outlet": a.outlet, "source": a.source,
+                    "language": a.language, "published": a.published.isoformat() if a.published else None,
+                    "also_in": max(0, outlets.get(m.story_key, 1) - 1), "snippets": snippets,
+                    "version": m.version})
+    return out
+
+
+def _pending(connection: Any, alert_id: int, channel: str) -> list[Any]:
+    done = exists().where(and_(AlertDelivery.match_id == AlertMatch.id, AlertDelivery.channel == channel))
+    return connection.execute(select(AlertMatch.__table__).where(AlertMatch.alert_id == alert_id, ~done)
+                              .order_by(AlertMatch.id)).all()
+
+
+def _claim(connection: Any, matches: Sequence[Any], channel: str, key: str, now: datetime) -> None:
+    connection.execute(AlertDelivery.__table__.insert(),
+                       [{"match_id": m.id, "channel": channel, "key": key, "delivered_at": now} for m in matches])
+
+
+def _digest_due(connection: Any, alert_id: int, digest: str, now: datetime) -> bool:
+    if digest == "immediate":
+        return True
+    last = connection.execute(
+        select(func.max(AlertDelivery.delivered_at)).join(AlertMatch, AlertMatch.id == AlertDelivery.match_id)
+        .where(AlertMatch.alert_id == alert_id, AlertDelivery.channel == "email")).scalar()
+    return last is None or now - last >= DIGEST_PERIOD[digest]
+
+
+def deliver(engine: Engine, *, smtp_url: str | None = None, sender: str = email.DEFAULT_SENDER,
+            retries: int = 3, backoff: float = 0.5, now: datetime | None = None) -> DeliveryReport:
+    """Send every undelivered match of every unmuted alert on its configured channels."""
+    now = now or datetime.now(timezone.utc)
+    report = DeliveryReport()
+    with engine.connect() as connection:
+        alerts = connection.execute(select(Alert.id, Alert.name, Alert.delivery).where(Alert.muted.is_(False))
+                                    .order_by(Alert.id)).all()
+    for alert in alerts:
+        settings = Delivery.from_dict(alert.delivery)
+        if settings.email:
+            if not smtp_url:
+                report.failed.append(f"{alert.name}: e-mail configured but MONITOR_SMTP_URL is not set")
+            else:
+                _deliver_email(engine, alert, settings, smtp_url, sender, now, report)
+        if settings.webhook:
+            _deliver_webhook(engine, alert, settings, retries, backoff, now, report)
+    return report
+
+
+def _deliver_email(engine: Engine, alert: Any, settings: Delivery, smtp_url: str, sender: str, now: datetime,
+                   report: DeliveryReport) -> None:
+    with engine.connect() as connection:
+        pending = _pending(connection, alert.id, "email")
+        if not pending or not _digest_due(connection, alert.id, settings.digest, now):
+            return
+    groups = [[m] for m in pending] if settings.digest == "immediate" else [pending]
+    for group in groups:
+        mid = message_id(alert.id, [m.story_key for m in group])
+        try:
+            with engine.begin() as connection:
+                _claim(connection, group, "email", mid, now)
+                entries = entries_for(connection, group)
+                if entries:
+                    email.send(email.build_message(alert.name, entries, to=settings.email or "",
+                                                   message_id=mid, sender=sender), smtp_url)
+                    report.emails += 1
+        except (OSError, ValueError) as exc:
+            report.failed.append(f"{alert.name}: e-mail {mid}: {exc}")
+
+
+def _deliver_webhook(engine: Engine, alert: Any, settings: Delivery, retries: int, backoff: float, now: datetime,
+                     report: DeliveryReport) -> None:
+    with engine.connect() as connection:
+        pending = _pending(connection, alert.id, "webhook")
+    for match in pending:
+        key = delivery_key(alert.id, match.story_key)
+        try:
+            with engine.begin() as connection:
+                _claim(connection, [match], "webhook", key, now)
+                for entry in entries_for(connection, [match]):
+                    webhook.post(settings.webhook or "", {"alert": alert.name, "key": key, "entry": entry},
+                                 key=key, retries=retries, backoff=backoff)
+                    report.webhooks += 1
+        except (OSError, ValueError) as exc:
+            report.failed.append(f"{alert.name}: webhook {key}: {exc}")
+
+
+def inbox(engine: Engine, name: str, *, limit: int = 50, since: datetime | None = None) -> list[dict[str, Any]]:
+    """An alert's entries, newest match first, with delivery state per channel."""
+    from monitor.alerts.manage import get_alert
+
+    with engine.connect() as connection:
+        alert = get_alert(connection, name)
+        query = select(AlertMatch.__table__).where(AlertMatch.alert_id == alert.id)
+        if since:
+            query = query.where(AlertMatch.matched_at >= since)
+        matches = connection.execute(query.order_by(AlertMatch.matched_at.desc(), AlertMatch.id.desc())
+                                     .limit(limit)).all()
+        entries = entries_for(connection, matches)
+        delivered: dict[int, list[str]] = {}
+        if matches:
+            for row in connection.execute(select(AlertDelivery.match_id, AlertDelivery.channel)
+                                          .where(AlertDelivery.match_id.in_([m.id for m in matches]))):
+                delivered.setdefault(row.match_id, []).append(row.channel)
+    matched_at = {m.id: m.matched_at for m in matches}
+    return [{**e, "matched_at": matched_at[e["match_id"]], "delivered": sorted(delivered.get(e["match_id"], []))}
+            for e in entries]
+
+

@@ -1,0 +1,227 @@
+"""``monitor alerts``: define alerts, read their inbox, backtest, deliver, feeds and trend spikes."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+
+from monitor.cli.articles import parse_since
+from monitor.cli.output import echo_json, echo_jsonl, echo_table
+
+DB_OPTION = click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL.")
+
+
+def _engine(db_url: str | None):
+    from monitor.db import connect
+
+    return connect(db_url)
+
+
+def _filters(languages: tuple[str, ...], sources: tuple[str, ...], topics: tuple[str, ...]) -> dict:
+    return {k: list(v) for k, v in (("languages", languages), ("sources", sources), ("topics", topics)) if v}
+
+
+def _delivery(email: str | None, digest: str | None, webhook: str | None, atom: bool | None) -> dict | None:
+    values = {"email": email, "digest": digest, "webhook": webhook, "atom": atom}
+    values = {k: v for k, v in values.items() if v is not None}
+    return values or None
+
+
+FILTER_OPTIONS = [
+    click.option("--lang", "languages", multiple=True, help="Only articles in this language (repeatable)."),
+    click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable)."),
+    click.option("--topic", "topics", multiple=True, help="Only articles tagged with this topic (repeatable)."),
+]
+DELIVERY_OPTIONS = [
+    click.option("--email", help="Send e-mail to this address (SMTP server: MONITOR_SMTP_URL)."),
+    click.option("--digest", type=click.Choice(["immediate", "hourly", "daily"]), help="E-mail timing."),
+    click.option("--webhook", help="POST each new story as JSON to this URL."),
+    click.option("--atom/--no-atom", default=None, help="Publish an Atom feed (default on)."),
+]
+
+
+def _apply(options):
+    def decorator(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return decorator
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """Saved queries matched against every new article and delivered once per story."""
+
+
+@alerts_group.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--owner", default="", help="Who owns the alert.")
+@_apply(FILTER_OPTIONS)
+@_apply(DELIVERY_OPTIONS)
+@click.option("--backtest-days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Show what the alert would have matched over the last N days (0: skip).")
+@DB_OPTION
+def add_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, backtest_days, db_url):
+    """Create alert NAME for QUERY (query language: docs/query-language.md); prints a backtest."""
+    from monitor.alerts import add_alert, backtest
+
+    engine = _engine(db_url)
+    filters = _filters(languages, sources, topics)
+    alert_id = add_alert(engine, name, query, owner=owner, filters=filters,
+                         delivery=_delivery(email, digest, webhook, atom))
+    out = {"id": alert_id, "name": name, "query": query}
+    if backtest_days:
+        result = backtest(engine, query, filters, days=backtest_days, limit=20)
+        out["backtest"] = {"days": backtest_days, "stories": result["stories"],
+                           "sample": [{"title": m["title"], "url": m["url"], "published": m["published"]}
+                                      for m in result["matches"][:10]]}
+    echo_json(out)
+
+
+@alerts_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines.")
+@DB_OPTION
+def list_command(as_json, db_url):
+    """List alerts with their match counts."""
+    from monitor.alerts import list_alerts
+
+    rows = list_alerts(_engine(db_url))
+    if as_json:
+        echo_jsonl(rows)
+        return
+    echo_table(["name", "version", "muted", "matches", "query"],
+               [[r["name"], r["version"], "yes" if r["muted"] else "", r["matches"], r["query"]] for r in rows])
+
+
+@alerts_group.command("show")
+@click.argument("name")
+@DB_OPTION
+def show_command(name, db_url):
+    """One alert with its version history (which query matched how many stories)."""
+    from monitor.alerts import show_alert
+
+    echo_json(show_alert(_engine(db_url), name), pretty=True)
+
+
+@alerts_group.command("edit")
+@click.argument("name")
+@click.option("--query", help="New query (makes a new version).")
+@click.option("--owner", help="New owner.")
+@_apply(FILTER_OPTIONS)
+@_apply(DELIVERY_OPTIONS)
+@DB_OPTION
+def edit_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, db_url):
+    """Change alert NAME; query, filter or delivery changes make a new version."""
+    from monitor.alerts import edit_alert
+    from monitor.alerts.manage import get_alert
+
+    engine = _engine(db_url)
+    filters = _filters(languages, sources, topics) or None
+    delivery = _delivery(email, digest, webhook, atom)
+    if delivery is not None:
+        with engine.connect() as connection:
+            delivery = {**get_alert(connection, name).delivery, **delivery}
+    version = edit_alert(engine, name, query=query, filters=filters, delivery=delivery, owner=owner)
+    echo_json({"name": name, "version": version})
+
+
+@alerts_group.command("mute")
+@click.argument("name")
+@click.option("--unmute", is_flag=True, help="Resume delivery instead.")
+@DB_OPTION
+def mute_command(name, unmute, db_url):
+    """Mute alert NAME: matches still reach the inbox, nothing is sent."""
+    from monitor.alerts import set_muted
+
+    set_muted(_engine(db_url), name, not unmute)
+    echo_json({"name": name, "muted": not unmute})
+
+
+@alerts_group.command("inbox")
+@click.argument("name")
+@click.option("--since", help="Matched since: 7d, 24h, 2w or a date.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines.")
+@DB_OPTION
+def inbox_command(name, since, limit, as_json, db_url):
+    """Stories alert NAME matched, newest first, one line per story ("also in N outlets")."""
+    from monitor.alerts import inbox
+
+    rows = inbox(_engine(db_url), name, limit=limit, since=parse_since(since))
+    if as_json:
+        echo_jsonl(rows)
+        return
+    echo_table(["matched", "outlet", "also in", "title"],
+               [[r["matched_at"].isoformat(), r["outlet"], r["also_in"] or "", r["title"]] for r in rows])
+
+
+@alerts_group.command("backtest")
+@click.argument("query")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="How far back.")
+@_apply(FILTER_OPTIONS)
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many stories.")
+@DB_OPTION
+def backtest_command(query, days, languages, sources, topics, limit, db_url):
+    """What QUERY (or an alert's query: use its text) would have matched over the last N days."""
+    from monitor.alerts import backtest
+
+    echo_json(backtest(_engine(db_url), query, _filters(languages, sources, topics), days=days, limit=limit))
+
+
+@alerts_group.command("deliver")
+@click.option("--smtp", "smtp_url", envvar="MONITOR_SMTP_URL", help="SMTP server, smtp://host:port.")
+@click.option("--sender", default="monitor@localhost", show_default=True, help="From address.")
+@DB_OPTION
+def deliver_command(smtp_url, sender, db_url):
+    """Send every undelivered match (e-mail, webhook); safe to rerun after a crash."""
+    from monitor.alerts import deliver
+
+    report = deliver(_engine(db_url), smtp_url=smtp_url, sender=sender)
+    echo_json(report.to_dict())
+    if report.failed:
+        sys.exit(1)
+
+
+@alerts_group.command("feed")
+@click.argument("name", required=False)
+@click.option("--topic", help="A topic's feed instead of an alert's.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Entries.")
+@DB_OPTION
+def feed_command(name, topic, limit, db_url):
+    """Print the Atom feed of alert NAME (or of --topic)."""
+    from monitor.alerts.feeds import alert_feed, topic_feed
+
+    if bool(name) == bool(topic):
+        raise click.UsageError("give either an alert NAME or --topic")
+    engine = _engine(db_url)
+    if topic:
+        topic_feed(engine, topic, sys.stdout, limit)
+    else:
+        alert_feed(engine, name, sys.stdout, limit)
+    sys.stdout.write("\n")
+
+
+@alerts_group.command("trends")
+@click.option("--by", "dimension", type=click.Choice(["topic", "language", "source"]), default="topic",
+              show_default=True, help="Count per topic, language or source.")
+@click.option("--day", help="Day to check (YYYY-MM-DD, default today UTC).")
+@click.option("--weeks", type=click.IntRange(min=1), default=4, show_default=True, help="Baseline length.")
+@click.option("--z", "min_z", type=float, default=3.0, show_default=True, help="z-score that fires.")
+@click.option("--min-count", type=click.IntRange(min=1), default=3, show_default=True, help="Minimum volume.")
+@DB_OPTION
+def trends_command(dimension, day, weeks, min_z, min_count, db_url):
+    """Volume spikes: today's count per key against its baseline (mean, std, z)."""
+    from monitor.alerts import spikes
+
+    try:
+        the_day = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise click.BadParameter(f"{day!r}: expected YYYY-MM-DD", param_hint="--day") from None
+    echo_jsonl(s.to_dict() for s in spikes(_engine(db_url), dimension=dimension, day=the_day, weeks=weeks,
+                                           min_z=min_z, min_count=min_count))
+
+
+COMMANDS = [alerts_group]

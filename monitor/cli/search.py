@@ -1,0 +1,79 @@
+"""``monitor search`` and ``monitor export``: the query language over stored articles."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monitor.cli.articles import parse_since
+from monitor.cli.output import echo_jsonl, echo_table
+
+
+def _filters(since, languages, topics, sources):
+    from monitor.search import Filters
+
+    return Filters(since=parse_since(since), languages=tuple(languages), topics=tuple(topics),
+                   sources=tuple(sources))
+
+
+COMMON = [
+    click.option("--since", help="Published since: 7d, 24h, 2w or a date."),
+    click.option("--lang", "languages", multiple=True, help="Language (ISO 639-1, repeatable)."),
+    click.option("--topic", "topics", multiple=True, help="Topic id (repeatable)."),
+    click.option("--source", "sources", multiple=True, help="Source name (repeatable)."),
+    click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL."),
+]
+
+
+def _common(f):
+    for option in reversed(COMMON):
+        f = option(f)
+    return f
+
+
+@click.command("search")
+@click.argument("query")
+@_common
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Results per page.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page number.")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines with evidence and snippets.")
+def search_command(query, since, languages, topics, sources, db_url, limit, page, as_json):
+    """Full-text search with the alert query language, ranked and paged."""
+    from monitor.db import connect
+    from monitor.search import search
+
+    hits = search(connect(db_url), query, _filters(since, languages, topics, sources), limit=limit,
+                  offset=(page - 1) * limit)
+    if as_json:
+        echo_jsonl({**h.to_dict(), "published": h.article.published.isoformat() if h.article.published else None}
+                   for h in hits)
+        return
+    echo_table(["published", "source", "lang", "title", "snippet"],
+               [[h.article.published.isoformat() if h.article.published else "", h.article.source,
+                 h.article.language, h.article.title, (h.snippets(1) or [""])[0]] for h in hits], max_width=60)
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "atom"]), default="jsonl", show_default=True,
+              help="Output format.")
+@click.option("--query", help="Only articles matching this query.")
+@_common
+@click.option("--text/--no-text", "with_text", default=False, help="Include article text.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout).")
+def export_command(fmt, query, since, languages, topics, sources, db_url, with_text, output):
+    """Stream stored articles as CSV, JSON Lines or Atom (no row cap)."""
+    from monitor.db import connect
+    from monitor.search.export import export
+
+    engine = connect(db_url)
+    filters = _filters(since, languages, topics, sources)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            count = export(engine, out, fmt, query=query, filters=filters, with_text=with_text)
+        click.echo(f"{count} articles written to {output}", err=True)
+    else:
+        export(engine, sys.stdout, fmt, query=query, filters=filters, with_text=with_text)
+
+
+COMMANDS = [search_command, export_command]

@@ -1,0 +1,62 @@
+"""A streaming Atom 1.0 writer (stdlib XMLGenerator): entries are written as they come, never held in memory.
+
+Text from crawled pages is escaped by the XML writer, never inserted as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import IO, Any
+from xml.sax.saxutils import XMLGenerator
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if value else datetime.now(timezone.utc).isoformat()
+
+
+def write_feed(out: IO[str], *, feed_id: str, title: str, entries: Iterable[dict[str, Any]],
+               updated: datetime | None = None) -> int:
+    """Write a feed; each entry dict has id, title, url, published, summary (optional), source (optional).
+
+    Returns the number of entries written.
+    """
+    xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
+    xml.startDocument()
+    xml.startElement("feed", {"xmlns": ATOM_NS})
+
+    def element(name: str, text: str, attrs: dict[str, str] | None = None) -> None:
+        xml.startElement(name, attrs or {})
+        xml.characters(text)
+        xml.endElement(name)
+
+    element("id", feed_id)
+    element("title", title)
+    element("updated", _iso(updated or datetime.now(timezone.utc)))
+    xml.startElement("author", {})
+    element("name", "monitor")
+    xml.endElement("author")
+    count = 0
+    for entry in entries:
+        xml.startElement("entry", {})
+        element("id", str(entry["id"]))
+        element("title", entry.get("title") or "(untitled)")
+        xml.startElement("link", {"href": entry.get("url") or "", "rel": "alternate"})
+        xml.endElement("link")
+        element("updated", _iso(entry.get("published")))
+        if entry.get("published"):
+            element("published", _iso(entry["published"]))
+        if entry.get("source"):
+            xml.startElement("category", {"term": str(entry["source"])})
+            xml.endElement("category")
+        if entry.get("summary"):
+            element("summary", entry["summary"], {"type": "text"})
+        xml.endElement("entry")
+        count += 1
+    xml.endElement("feed")
+    xml.endDocument()
+    return count
