@@ -14,6 +14,7 @@ import pytest
 from monitor.extract import Extracted, extract_article
 from monitor.extract.authors import clean_authors
 from monitor.extract.encoding import decode_html
+from monitor.extract.metadata import domain_label
 from monitor.extract.title import strip_site_name
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
@@ -84,6 +85,30 @@ def test_meta_author_drops_outlet_email_and_url() -> None:
     assert result.authors == ["Anna Schmidt"]
 
 
+def test_outlet_credit_is_the_author_when_no_person_is_named() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Budget talks stall",
+          "author": {"@type": "Organization", "name": "Example Times"}}
+    head = (f"<meta property='og:site_name' content='Example Times'>"
+            f"<script type='application/ld+json'>{json.dumps(ld)}</script>")
+    assert extract_article(page(head), "https://exampletimes.com/a").authors == ["Example Times"]
+    # an agency credit line stays one credit, as the page states it
+    ld["author"] = {"@type": "Person", "name": "Example Times et AFP"}
+    head = (f"<meta property='og:site_name' content='Example Times'>"
+            f"<script type='application/ld+json'>{json.dumps(ld)}</script>")
+    assert extract_article(page(head), "https://exampletimes.com/a").authors == ["Example Times et AFP"]
+    # ... but a person linked to an author page next to the headline wins over the outlet credit
+    byline = "<h1>Budget talks stall</h1><p>von <a href='/autoren/jane-doe'>Dr. Jane Doe</a></p>"
+    assert extract_article(page(head, before=byline), "https://exampletimes.com/a").authors == ["Dr. Jane Doe"]
+
+
+def test_written_by_label_and_author_name_class() -> None:
+    head = ("<meta name='author' content='j.doe@example.com'>"
+            "<meta name='twitter:label1' content='Written by'><meta name='twitter:data1' content='Jane Doe'>")
+    assert extract_article(page(head), "https://example.com/a").authors == ["Jane Doe"]
+    byline = "<div class='lineinfo'>Do 25.04.24 | Von <span class='authorname'>Erika Musterfrau</span></div>"
+    assert extract_article(page(before=byline), "https://example.com/a").authors == ["Erika Musterfrau"]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -116,6 +141,27 @@ def test_strip_site_name() -> None:
     assert strip_site_name("Big news today - Politics | Example Times", ["Example Times"]) == "Big news today - Politics"
     assert strip_site_name("Example Times: Big news", ["exampletimes.com"]) == "Example Times: Big news"
     assert strip_site_name("Kyiv - the view from the front", ["Example"]) == "Kyiv - the view from the front"
+    # outlet names compared without accents or with German transliteration
+    assert strip_site_name("Dax falls | Börsen-Zeitung", ["boersen-zeitung.de"]) == "Dax falls"
+    # a short domain label must not eat headline segments that merely contain it ("co" in "cops")
+    title = "Protesters throw stones as 3 cops injured - updates"
+    assert strip_site_name(title, ["mirror.co.uk", domain_label("mirror.co.uk") or ""]) == title
+
+
+def test_domain_label_skips_second_level_suffixes() -> None:
+    assert domain_label("news.bbc.co.uk") == "bbc"
+    assert domain_label("lemonde.fr") == "lemonde"
+    assert domain_label("localhost") is None
+
+
+def test_title_kicker_dropped_only_when_another_source_drops_it() -> None:
+    head = ("<meta property='og:title' content='Judy Lybke, ganz und gar nicht eigenartig'>"
+            "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", "
+            "\"headline\": \"Judy Lybke, ganz und gar nicht eigenartig\"}</script>")
+    html = page(head, before="<h1>Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig</h1>")
+    assert extract_article(html, "https://example.de/a").title == "Judy Lybke, ganz und gar nicht eigenartig"
+    alone = page(before="<h1>Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig</h1>")
+    assert extract_article(alone, "https://example.de/a").title == "Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig"
 
 
 def test_canonical_url_is_made_absolute() -> None:
@@ -185,8 +231,8 @@ def _norm(text: str | None) -> str:
 def test_fundus_sample_accuracy() -> None:
     """Every 10th fundus page (16 pages, many publishers): aggregate accuracy stays above a floor.
 
-    Measured on this sample: title 0.69, authors 0.75, date 1.00 (fundus gold titles often
-    follow one of several headline variants a site publishes; authors include outlet names).
+    Measured on this sample: title 0.75, authors 0.81, date 1.00 (fundus gold titles follow
+    one of several headline variants a site publishes; authors include outlet credits).
     """
     root = CORPORA / "fundus-parser-testdata"
     rows = [json.loads(line) for line in (root / "index.jsonl").read_text().splitlines()][::10]
@@ -200,6 +246,6 @@ def test_fundus_sample_accuracy() -> None:
         dates += result.published is not None and result.published.date() in gold_days
     n = len(rows)
     assert n >= 15
-    assert title / n >= 0.6, f"title accuracy {title}/{n}"
-    assert authors / n >= 0.65, f"author accuracy {authors}/{n}"
+    assert title / n >= 0.7, f"title accuracy {title}/{n}"
+    assert authors / n >= 0.78, f"author accuracy {authors}/{n}"
     assert dates / n >= 0.9, f"date accuracy {dates}/{n}"

@@ -1,10 +1,18 @@
 """Find and clean article authors (person names, not outlets, e-mails or URLs).
 
 Sources, best first: JSON-LD ``author``; author ``<meta>`` tags (author,
-dc.creator, parsely-author, sailthru.author, byl, ...); ``itemprop=author``
-elements; ``rel=author`` links; elements whose class names a byline. The first
-source that yields at least one plausible name wins. Raw strings such as
+dc.creator, parsely-author, sailthru.author, byl, ...); the "Written by" label
+pair of ``twitter:labelN``/``twitter:dataN``; ``itemprop=author`` elements; then
+visible bylines: ``rel=author`` links, elements whose class or id names a byline,
+and links to an author page next to the headline. The first source that yields
+at least one plausible person name wins. Raw strings such as
 "By Jane Doe and John Roe | 12 March 2024" become ``["Jane Doe", "John Roe"]``.
+
+Outlet names next to person names are dropped. When the structured fields
+(JSON-LD, meta, itemprop) credit only the outlet or an agency ("BBC News",
+"Redaktion hessenschau.de", "Le Figaro et AFP") and no author link near the
+headline names a person, that credit is returned as given: it is what the outlet
+states as the author.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ _GENERIC = frozenset({
 })
 _ROLE_TAIL = re.compile(r"\s+[-–—]\s+.*$|,\s*(?:reporter|correspondent|editor|journalist).*$", re.IGNORECASE)
 _LABEL = re.compile(r"^[^\W\d_]+\s*:\s+")  # "Redaktion: Jane Doe", "Text: Jane Doe"
+_WRITTEN_BY = re.compile(r"^(?:written by|author|authors?|by|geschrieben von|autor(?:in)?|verfasst von|[ée]crit par|auteur"
+                         r"|escrito por|scritto da|autore|geschreven door|skrevet av|skrivet av|napisane przez)\s*:?$",
+                         re.IGNORECASE)
 _NAME_CHARS = re.compile(r"[^\W\d_][^\W\d_ .'’‘`-]*(?:[ .'’‘`-]+[^\W\d_]*)*\.?")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -83,6 +94,29 @@ def clean_authors(raw: Iterable[str], exclude: Iterable[str] = ()) -> list[str]:
         seen.update(_norm(n) for n in found)
         names.extend(found)
     return names
+
+
+def credit_line(raw: Iterable[str]) -> list[str]:
+    """The first raw author string that is an organisation credit, cleaned; ``[]`` if none is.
+
+    Used only when :func:`clean_authors` found no person in the same source: then a
+    short, name-like string ("ORF.at", "BBC News", "Le Figaro et AFP") is the credit.
+    A ";"-separated list of credits ("srf/abc;xyz") gives one entry per item.
+    """
+    for text in raw:
+        if ";" in str(text):
+            parts = [p for p in (credit_line([x]) for x in str(text).split(";")) if p]
+            if parts:
+                return [p[0] for p in parts]
+            continue
+        text = " ".join(_NOISE.sub(" ", str(text)).split()).strip(" ,;|/-–—")
+        text = _PREFIX.sub("", text).strip(" ,;|/-–—")
+        if not text or len(text) > 60 or len(text.split()) > 6 or len(_LETTER.findall(text)) < 2:
+            continue
+        if text.casefold() in _GENERIC or text.isdigit() or "_" in text:
+            continue
+        return [text]
+    return []
 
 
 def _jsonld_names(node: Any, ld: JsonLd) -> Iterator[str]:
@@ -136,16 +170,39 @@ def _itemprop_names(tree: HtmlElement) -> Iterator[str]:
             yield el.get("content") or _element_text(el)
 
 
-_BYLINE_CLASS = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|autor|autoren|auteur|author-name|writer)(?:$|[\s_-])", re.I)
-_BYLINE_XPATH = ".//*[@class]"
+_BYLINE_CLASS = re.compile(r"(?:^|[\s_-])(?:byline|bylines|author|authors|authorname|autor|autoren|auteur|author-name|writer)"
+                           r"(?:$|[\s_-])", re.I)
+_BYLINE_XPATH = ".//*[@class]|.//*[@id]"
+
+
+_AUTHOR_HREF = re.compile(r"/(?:author|authors|autor|autoren|auteur|auteurs|autore|autori|journalist|journalisten"
+                          r"|redakteur|reporter|writers?)(?:/|$|[-_=?])", re.IGNORECASE)
+
+
+def _headline_author_links(tree: HtmlElement) -> Iterator[str]:
+    """Texts of author-page links in the block around the first ``<h1>`` (the article header)."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return
+    block = h1
+    for _ in range(3):
+        parent = block.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        block = parent
+        links = [a for a in block.iter("a") if _AUTHOR_HREF.search(re.sub(r"^[a-z]+://[^/]+", "", a.get("href") or ""))]
+        if links:
+            yield ", ".join(_element_text(a) for a in links[:4])
+            return
 
 
 def _byline_names(tree: HtmlElement) -> Iterator[str]:
+    yield from _headline_author_links(tree)
     for el in tree.iterfind(".//a[@rel]"):
         if "author" in el.get("rel", "").split():
             yield _element_text(el)
-    for el in tree.iterfind(_BYLINE_XPATH):
-        cls = el.get("class", "")
+    for el in tree.xpath(_BYLINE_XPATH):
+        cls = f'{el.get("class", "")} {el.get("id", "")}'.strip()
         if el.tag in ("meta", "script", "style", "img", "body", "html") or not _BYLINE_CLASS.search(cls):
             continue
         if any(w in cls.lower() for w in ("bio", "avatar", "image", "img", "photo", "description", "more", "box")):
@@ -155,19 +212,37 @@ def _byline_names(tree: HtmlElement) -> Iterator[str]:
             yield text
 
 
+def _written_by(meta: dict[str, list[str]]) -> list[str]:
+    """Yoast-style ``twitter:label1="Written by"`` / ``twitter:data1="Jane Doe"`` pairs."""
+    out = []
+    for i in range(1, 5):
+        label = (meta.get(f"twitter:label{i}") or [""])[0]
+        if label and _WRITTEN_BY.match(label.strip()):
+            out.extend(meta.get(f"twitter:data{i}", ()))
+    return out
+
+
 def find_authors(tree: HtmlElement, ld: JsonLd, meta: dict[str, list[str]], exclude: Iterable[str] = ()) -> list[str]:
     """Authors of the article in *tree*, from the first source that yields names."""
     exclude = list(exclude)
-    sources: list[Iterable[str]] = [
+    sources: list[list[str]] = [
         list(_jsonld_names(ld.first("author") or ld.first("creator"), ld)),
         [v for key in _META_KEYS for v in meta.get(key, ())],
+        _written_by(meta),
         list(_itemprop_names(tree)),
     ]
+    credit: list[str] = []
     for raw in sources:
         names = clean_authors(raw, exclude)
         if names:
             return names
-    for text in _byline_names(tree):  # only the first byline: later ones belong to teasers
+        credit = credit or credit_line(raw)
+    bylines = _byline_names(tree)
+    if credit:  # the outlet credits itself: a person only if the page's first byline names one
+        first = next(bylines, None)
+        people = clean_authors([first], exclude) if first else []
+        return people[:6] if any(len(n.split()) >= 2 for n in people) else credit
+    for text in bylines:  # only the first byline with a name: later ones belong to teasers
         if names := clean_authors([text], exclude):
             return names[:6]
     return []

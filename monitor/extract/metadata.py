@@ -65,8 +65,22 @@ def site_names(meta: dict[str, list[str]], ld: JsonLd, url: str | None) -> list[
         host = (urlsplit(url).hostname or "").removeprefix("www.")
         if host:
             names.append(host)
-            names.append(host.split(".")[-2] if host.count(".") >= 1 else host)
+            if label := domain_label(host):
+                names.append(label)
     return [n for n in names if n]
+
+
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go", "gv", "nic", "info"})
+
+
+def domain_label(host: str) -> str | None:
+    """The registrable name in *host*: "bbc" for news.bbc.co.uk, "lemonde" for www.lemonde.fr."""
+    labels = [x for x in host.lower().split(".") if x]
+    if len(labels) < 2:
+        return None
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return labels[-3]
+    return labels[-2]
 
 
 def _h1_texts(tree: HtmlElement) -> list[str]:
@@ -90,6 +104,7 @@ def find_title(tree: HtmlElement, meta: dict[str, list[str]], ld: JsonLd, sites:
         *((f"h1-{i}", t) for i, t in enumerate(h1s)),
         ("og", (meta.get("og:title") or [None])[0]),
         ("jsonld", first_text(ld.first("headline")) or first_text(ld.first("name"))),
+        ("alt", first_text(ld.first("alternativeHeadline"))),
         ("twitter", (meta.get("twitter:title") or [None])[0]),
         ("title", title_el.text_content() if title_el is not None else None),
     ]
