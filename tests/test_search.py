@@ -89,3 +89,10 @@ def test_search_equals_ingest_matcher_on_random_documents(any_db_url: str, docs,
     except QuerySyntaxError:
         assume(False)
     _check_same_as_matcher(any_db_url, docs, query)
+
+
+def test_sqlite_index_folds_every_script_like_the_matcher(db_url: str) -> None:
+    """Regressions hypothesis found: polytonic Greek, fullwidth and ligature letters on SQLite."""
+    docs = [("", "", "el", "b2", ()), ("", "Ἑλλάς ", "el", "b2", ()), ("Ｎａｔｏ summit", "ﬁnal Ελλάς", "en", "b2", ())]
+    for query in ("Ἑλλάς", "Ελλας", "nato", "final", "ελλα*"):
+        _check_same_as_matcher(db_url, docs, query)

@@ -15,7 +15,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (default: ``MONITOR_DB_URL`` or the SQLite file).
 
     SQLite connections get WAL mode (readers never block the writer), a busy
-    timeout (a second writer waits instead of failing) and foreign keys.
+    timeout (a second writer waits instead of failing), foreign keys, and the
+    ``monitor_fold`` function the full-text index triggers need.
     """
     url = url or load_config().db_url
     if url.startswith("sqlite"):
@@ -26,6 +27,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    from monitor.search.fold import index_fold
+
+    # The full-text triggers call it: the index stores the matcher's own normalized words.
+    dbapi_connection.create_function("monitor_fold", 1, index_fold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

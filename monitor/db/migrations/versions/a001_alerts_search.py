@@ -7,9 +7,10 @@ Create Date: 2026-11-30
 Search indexes the same words the ingest matcher sees (monitor/topics/normalize.py:
 case-folded, accents stripped).  SQLite: an FTS5 external-content table over
 ``articles`` (tokenizer unicode61, remove_diacritics 2, ``_`` as a word character)
-kept in sync by triggers; letters that unicode61 does not fold the way Python
-does (ł, ß, æ, Greek tonos, Cyrillic й/ё, ligatures) are replaced first by
-SQL_FOLD.  PostgreSQL: ``monitor_fold(text)`` (lower, unaccent, non-word
+kept in sync by triggers that store ``monitor_fold(title)``/``monitor_fold(text)``,
+a Python function (monitor/search/fold.py) registered on every connection by
+monitor.db.engine: the index holds exactly the matcher's words, in every script.
+A connection without that function (a bare sqlite3 shell) cannot write articles.  PostgreSQL: ``monitor_fold(text)`` (lower, unaccent, non-word
 characters to spaces, a few extra letters) and an expression GIN index on
 ``monitor_tsv(title, text)`` with the ``monitor_simple`` configuration.
 """
@@ -25,17 +26,6 @@ down_revision = '0001'
 branch_labels = None
 depends_on = None
 
-# Letters unicode61 keeps but the ingest matcher folds (character -> folded form).
-SQLITE_FOLD = [
-    ('Æ', 'ae'), ('Ø', 'o'), ('Þ', 'th'), ('ß', 'ss'), ('æ', 'ae'), ('ø', 'o'), ('þ', 'th'), ('Đ', 'd'),
-    ('đ', 'd'), ('Ħ', 'h'), ('ħ', 'h'), ('ı', 'i'), ('Ĳ', 'ij'), ('ĳ', 'ij'), ('Ŀ', 'l'), ('ŀ', 'l'),
-    ('Ł', 'l'), ('ł', 'l'), ('Œ', 'oe'), ('œ', 'oe'), ('ẞ', 'ss'), ('ﬀ', 'ff'), ('ﬁ', 'fi'), ('ﬂ', 'fl'),
-    ('ﬃ', 'ffi'), ('ﬄ', 'ffl'), ('Ά', 'α'), ('Έ', 'ε'), ('Ή', 'η'), ('Ί', 'ι'), ('Ό', 'ο'), ('Ύ', 'υ'),
-    ('Ώ', 'ω'), ('ΐ', 'ι'), ('Ϊ', 'ι'), ('Ϋ', 'υ'), ('ά', 'α'), ('έ', 'ε'), ('ή', 'η'), ('ί', 'ι'),
-    ('ΰ', 'υ'), ('ϊ', 'ι'), ('ϋ', 'υ'), ('ό', 'ο'), ('ύ', 'υ'), ('ώ', 'ω'), ('Ѐ', 'е'), ('Ё', 'е'),
-    ('Ѓ', 'г'), ('Ї', 'і'), ('Ќ', 'к'), ('Ѝ', 'и'), ('Ў', 'у'), ('Й', 'и'), ('й', 'и'), ('ѐ', 'е'),
-    ('ё', 'е'), ('ѓ', 'г'), ('ї', 'і'), ('ќ', 'к'), ('ѝ', 'и'), ('ў', 'у'),
-]
 # Single letters that lower() + unaccent leave different from the ingest matcher.
 PG_FROM = 'ǢǣǮǯǼǽǾǿςϐϑϒϓϔϕϖϰϱϲϵϹЀЃЇЌЍЎЙйѐѓїќѝўѶѷӁӂӐӑӒӓӖӗӚӛӜӝӞӟӢӣӤӥӦӧӪӫӬӭӮӯӰӱӲӳӴӵӸӹᲀᲁᲂᲃᲄᲅᲆᲇᲈẛάέήίόύώΆιΈΉΐΊΰΎΌΏ'
 PG_TO = 'ææʒʒææøøσβθΥΥΥφπκρςεςегікиуииегікиуѵѵжжааааееәәжжззииииооөөээууууууччыывдосттъѣꙋsαεηιουωαιεηιιυυοω'
@@ -46,20 +36,9 @@ PG_LATIN_TO = 'aaaaaaaaacccccdeeeeeeeeegggghiiiiiiiiijklllnnnnoooooooorrrssssttu
 FTS_COLUMNS = "title, text, content='articles', content_rowid='id', tokenize=\"unicode61 remove_diacritics 2 tokenchars '_'\""
 
 
-def sqlite_fold(expr: str, chunk: int = 16) -> str:
-    """A scalar subquery folding ``expr`` with SQLITE_FOLD (skipped for pure-ASCII text).
-
-    The REPLACE calls are spread over nested subqueries of ``chunk`` calls each:
-    SQLite's parser refuses expressions nested about 100 deep.
-    """
-    inner = "SELECT v"
-    for start in range(0, len(SQLITE_FOLD), chunk):
-        folded = "v"
-        for char, to in SQLITE_FOLD[start : start + chunk]:
-            folded = f"replace({folded}, '{char}', '{to}')"
-        inner = f"SELECT {folded} AS v FROM ({inner})"
-    inner = inner.replace("SELECT v", f"SELECT {expr} AS v", 1)
-    return f"(CASE WHEN length(CAST({expr} AS BLOB)) = length({expr}) THEN {expr} ELSE ({inner}) END)"
+def sqlite_fold(expr: str) -> str:
+    """``expr`` folded by ``monitor_fold``, the Python function monitor.db.engine registers on every connection."""
+    return f"monitor_fold({expr})"
 
 
 def _sqlite_upgrade() -> None:
