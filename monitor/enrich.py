@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from monitor.db.store import ArticleStore
 from monitor.dedupe import content_hash
 from monitor.dedupe.stories import StoryResolver
-from monitor.extract import extract_article
+from monitor.extract.document import extract_document
 from monitor.extract.authors import clean_authors
 from monitor.items import ArticleItem
 from monitor.language import detect_language
@@ -27,14 +27,15 @@ class EmptyArticleError(ValueError):
     """Extraction found no article text on the page."""
 
 
-def apply_extraction(item: ArticleItem) -> ArticleItem:
+def apply_extraction(item: ArticleItem, selectors: dict[str, str] | None = None) -> ArticleItem:
     """Fill title, authors, published, text and declared language from the page.
 
-    The page's metadata wins; the feed's title, authors and date fill the gaps.
-    A same-site ``rel=canonical`` replaces the URL-derived identity key.
+    The page's metadata wins, except for fields the source's catalogue selectors
+    name; the feed's title, authors and date fill the gaps. A same-site
+    ``rel=canonical`` replaces the URL-derived identity key.
     """
     try:
-        extracted = extract_article(item.html, item.url)
+        extracted = extract_document(item.html, item.url, selectors=selectors)
     except ValueError as exc:
         raise EmptyArticleError(str(exc)) from exc
     if len(extracted.text.strip()) < MIN_TEXT_CHARS:

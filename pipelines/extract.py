@@ -20,8 +20,9 @@ class ExtractPipeline:
         return cls(crawler)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
+        source = getattr(self.crawler.spider, "source", None)
         try:
-            apply_extraction(item)
+            apply_extraction(item, source.article_selectors() if source else None)
         except EmptyArticleError as exc:
             self.crawler.stats.inc_value("monitor/dropped/empty_extraction")
             raise DropItem(f"{item.url}: {exc}", log_level="WARNING") from exc

@@ -1,23 +1,40 @@
 """The base of every source spider: how an article page becomes an ``ArticleItem``.
 
-Kind spiders (feed, sitemap, ...) only discover article URLs; they hand each one
-to ``article_request`` and this class turns the response into an item. Site
-modules subclass a kind spider and override discovery, never the item shape.
+Kind spiders (feed, sitemap, wordpress, listing) only discover article URLs;
+they hand each one to ``article_request`` and this class turns the response into
+an item. Site modules subclass a kind spider and override discovery, never the
+item shape. Listing requests (feeds, sitemaps, listing and API pages) go through
+``listing_request`` so they get conditional GETs; ``crawl_since`` says how far
+back this run needs to look (the newest stored article, or ``--since`` in a
+backfill).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from monitor.catalogue import Source
+from monitor.dates import parse_datetime
+from monitor.extract.pdf import is_pdf, pdf_to_html
 from monitor.feeds import FeedEntry
 from monitor.items import ArticleItem
 
 ARTICLE_META = "monitor_article"
+LISTING_META = "monitor_listing"
+ROUTINE_MARGIN = timedelta(days=1)
+# Downloader middlewares every source spider needs (settings.py may list them itself, with other orders).
+SOURCE_MIDDLEWARES = {
+    "monitor.crawl.retry_after.RetryAfterMiddleware": 560,  # before RetryMiddleware (550) sees the response
+    "monitor.crawl.conditional.ConditionalGetMiddleware": 580,
+}
+LISTING_PRIORITY = 100  # listings before articles: discover first, then fetch newest first
 
 
 class SourceSpider(scrapy.Spider):
@@ -39,31 +56,111 @@ class SourceSpider(scrapy.Spider):
             attrs["custom_settings"] = settings
         return type(f"{cls.__name__}_{source.name.replace('-', '_')}", (cls,), attrs)
 
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Add the source middlewares (conditional GET, Retry-After) unless the settings already order them.
+
+        Set at spider priority: ``CrawlerRunner.crawl(crawler)`` re-applies the
+        project settings to a crawler, which would drop a project-priority change.
+        """
+        super().update_settings(settings)
+        middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+        known = {key if isinstance(key, str) else f"{key.__module__}.{key.__qualname__}" for key in middlewares}
+        missing = {path: order for path, order in SOURCE_MIDDLEWARES.items() if path not in known}
+        if missing:
+            priority = max(settings.getpriority("DOWNLOADER_MIDDLEWARES") or 0, SETTINGS_PRIORITIES["spider"])
+            settings.set("DOWNLOADER_MIDDLEWARES", {**middlewares, **missing}, priority=priority)
+
+    # --- what this run is after ------------------------------------------------------
+    @property
+    def backfill(self) -> bool:
+        """True in ``monitor crawl --backfill``: ignore validators, page back to ``MONITOR_SINCE``."""
+        return self.crawler.settings.getbool("MONITOR_BACKFILL", False)
+
+    @cached_property
+    def crawl_since(self) -> datetime | None:
+        """Articles older than this are already stored (or not wanted); None: no limit known."""
+        if self.backfill:
+            return parse_datetime(self.crawler.settings.get("MONITOR_SINCE"))
+        from monitor.catalogue.state import newest_published
+        from monitor.crawl.storage import store_for
+
+        newest = newest_published(store_for(self.crawler).engine, self.source.name)
+        # a margin: outlets backdate, and an article that failed last time should get another chance
+        return newest - ROUTINE_MARGIN if newest else None
+
+    def max_pages(self) -> int:
+        """How many pages of a listing or API to follow: the entry's ``max_pages``, unbounded in a backfill."""
+        return 10_000 if self.backfill else self.source.max_pages
+
+    def is_older(self, published: datetime | None) -> bool:
+        """True when ``published`` is before ``crawl_since`` (a listing can stop paging there)."""
+        return published is not None and self.crawl_since is not None and published < self.crawl_since
+
+    def wants_url(self, url: str) -> bool:
+        """True when ``url`` may be an article of this source (its ``url_pattern``, if any)."""
+        return self.source.url_pattern is None or re.search(self.source.url_pattern, url) is not None
+
+    # --- requests --------------------------------------------------------------------
+    def listing_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
+        """A request for a feed, sitemap, listing or API page: conditional GET, fetched before articles."""
+        return scrapy.Request(url, callback=callback, priority=LISTING_PRIORITY,
+                              meta={LISTING_META: True, **meta})
+
     def article_request(self, url: str, *, entry: FeedEntry | None = None, priority: int = 0,
                         declared_language: str | None = None) -> scrapy.Request:
         """A request for one article page; the seen-URL middleware may skip it."""
+        self.crawler.stats.inc_value("monitor/listed")
         return scrapy.Request(
             url, callback=self.parse_article, priority=priority,
             meta={ARTICLE_META: True, "feed_entry": entry, "declared_language": declared_language},
         )
 
+    def article_requests(self, entries: list[FeedEntry], declared_language: str | None = None) -> list[scrapy.Request]:
+        """Requests for ``entries``, newest first (by the listing's date), skipping unwanted URLs."""
+        oldest = datetime.min.replace(tzinfo=timezone.utc)
+        wanted = [entry for entry in entries if self.wants_url(entry.url)]
+        wanted.sort(key=lambda e: e.published or oldest, reverse=True)
+        return [self.article_request(entry.url, entry=entry, priority=-rank, declared_language=declared_language)
+                for rank, entry in enumerate(wanted)]
+
+    # --- articles --------------------------------------------------------------------
     def parse_article(self, response: Response) -> Any:
-        """Turn an article response into an ``ArticleItem`` for the pipelines."""
-        if not isinstance(response, TextResponse):
+        """Turn an article response (HTML page or PDF document) into an ``ArticleItem``.
+
+        A PDF (official press releases) is read by ``monitor.extract.pdf`` into a
+        minimal HTML page, so the pipeline treats it like any article page;
+        ``http_headers["Content-Type"]`` still says ``application/pdf``.
+        """
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        if is_pdf(response.body, content_type):
+            try:
+                body: str | bytes = pdf_to_html(response.body, response.url)
+            except ValueError as exc:
+                self.crawler.stats.inc_value("monitor/pdf_errors")
+                self.logger.warning("skipped %s: %s", response.url, exc)
+                return
+            content_type = "application/pdf"
+            self.crawler.stats.inc_value("monitor/pdf_documents")
+        elif isinstance(response, TextResponse):
+            body = response.text
+        else:
             self.crawler.stats.inc_value("monitor/non_text_response")
             self.logger.warning("skipped %s: not a text page (Content-Type %s)", response.url,
-                                response.headers.get("Content-Type", b"").decode("latin-1") or "missing")
+                                content_type or "missing")
             return
         entry: FeedEntry | None = response.meta.get("feed_entry")
         declared = [response.meta["declared_language"]] if response.meta.get("declared_language") else []
+        headers = {"Content-Type": content_type} if content_type else {}
         yield ArticleItem(
             url=response.url,
             source=self.source.name,
-            html=response.text,
+            html=body,
             fetched=datetime.now(timezone.utc),
             guid=entry.guid if entry else None,
             feed_title=entry.title if entry else None,
             feed_published=entry.published if entry else None,
             feed_authors=list(entry.authors) if entry else [],
             declared_languages=declared + list(self.source.languages),
+            http_headers=headers,
         )

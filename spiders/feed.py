@@ -1,4 +1,4 @@
-"""RSS/Atom feed spider: reads each start URL as a feed and follows its entries."""
+"""RSS/Atom feed spider: reads each start URL as a feed and follows its entries, newest first."""
 
 from __future__ import annotations
 
@@ -13,14 +13,19 @@ from spiders.base import SourceSpider
 
 
 class FeedSpider(SourceSpider):
-    """Follows feed entries to article pages, newest first."""
+    """Follows feed entries to article pages, newest first.
+
+    A feed holds only its latest entries, so a backfill cannot reach further back
+    through it; sources that need history should (also) have a sitemap or
+    WordPress entry.
+    """
 
     kind = "feed"
     name = "feed"
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
-            yield scrapy.Request(url, callback=self.parse_feed, meta={"monitor_listing": True})
+            yield self.listing_request(url, self.parse_feed)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
@@ -31,5 +36,5 @@ class FeedSpider(SourceSpider):
             self.logger.error("feed error at %s: %s", response.url, exc)
             return
         self.crawler.stats.inc_value("monitor/feed_entries", len(feed.entries))
-        for rank, entry in enumerate(feed.entries):
-            yield self.article_request(entry.url, entry=entry, priority=-rank, declared_language=feed.language)
+        entries = [entry for entry in feed.entries if not (self.backfill and self.is_older(entry.published))]
+        yield from self.article_requests(entries, declared_language=feed.language)

@@ -47,7 +47,11 @@ class CatalogueSpiderLoader:
 
 def spider_for_source(source: Source, modules: SpiderLoader | None = None) -> type[SourceSpider]:
     """The spider class for one catalogue entry."""
-    if source.spider and modules is not None:
+    if source.spider:
+        if modules is None:
+            from monitor.crawl.runner import project_settings
+
+            modules = SpiderLoader(project_settings())
         base: Any = modules.load(source.spider)
     else:
         base = spider_class_for(source)

@@ -129,3 +129,17 @@ def test_a_revised_article_keeps_both_versions(sites, db_url: str) -> None:
     assert json.loads(again.stdout)["duplicate_of"] == article_id  # unchanged: nothing written
     assert query(db_url, "select count(*) from article_versions") == [(1,)]
     assert query(db_url, "select count(*) from articles") == [(1,)]
+
+
+def test_catalogue_selectors_override_extracted_fields(sites, db_url: str) -> None:
+    """A source whose byline trafilatura misses names it with a selector; the crawl stores the selected value."""
+    root, server, html = sites
+    page = html.replace("<h1", '<p class="kicker-byline">Signed: Ada Example</p><h1', 1)
+    write_site(root, "wire", {"/a1/": page}, ["/a1/"])
+    catalogue = write_catalogue(root, "wire")
+    catalogue.write_text(catalogue.read_text() + '[source.selectors]\nauthors = "p.kicker-byline"\n'
+                         'title = "h1"\n', encoding="utf-8")
+    crawl(server, catalogue, db_url)
+    [(authors, title)] = query(db_url, "select authors, title from articles")
+    assert "Ada Example" in authors
+    assert title

@@ -8,16 +8,25 @@ adding an outlet sees exactly what to fix.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+from monitor.catalogue.selectors import SelectorError, validate_selector
 from monitor.urls import InvalidURLError, canonicalize_url
 
 BUNDLED_CATALOGUE = Path(__file__).parent / "sources.toml"
 KINDS = ("feed", "sitemap", "wordpress", "listing", "module")
 REPLICA_PLACEHOLDER = "{{REPLICA}}"
+# Selectors an entry may give: article fields the extractor gets wrong, and how to read a listing page.
+ARTICLE_SELECTORS = ("title", "authors", "published", "text")
+LISTING_SELECTORS = ("teaser", "teaser_link", "teaser_date", "next_page")
+POLITENESS_KEYS = ("download_delay", "concurrency")
+FIELDS = ("name", "outlet", "kind", "start_urls", "languages", "homepage", "poll_interval_minutes", "selectors",
+          "politeness", "paywall", "spider", "url_pattern", "max_pages")
 
 
 class CatalogueError(ValueError):
@@ -39,6 +48,12 @@ class Source:
     politeness: dict[str, float] = field(default_factory=dict)
     paywall: bool = False
     spider: str | None = None
+    url_pattern: str | None = None  # regex an article URL must match (sitemaps and listings list other pages too)
+    max_pages: int = 3  # pages of a listing or API to follow per routine crawl (a backfill goes to --since)
+
+    def article_selectors(self) -> dict[str, str]:
+        """The selectors that override extracted article fields (title, authors, published, text)."""
+        return {k: v for k, v in self.selectors.items() if k in ARTICLE_SELECTORS}
 
     def with_base(self, base_url: str) -> "Source":
         """This entry with ``{{REPLICA}}`` in its URLs replaced by ``base_url``."""
@@ -99,28 +114,66 @@ def parse_entry(entry: dict[str, Any], *, where: str) -> Source:
     languages = entry.get("languages", [])
     if not isinstance(languages, list) or not all(isinstance(x, str) and 2 <= len(x) <= 3 for x in languages):
         raise fail("languages", "a list of ISO 639-1 codes such as [\"fr\", \"en\"]")
+    homepage = entry.get("homepage")
+    if homepage is not None:
+        if not isinstance(homepage, str):
+            raise fail("homepage", "must be a URL string")
+        try:
+            canonicalize_url(homepage.replace(REPLICA_PLACEHOLDER, "http://replica.invalid"))
+        except InvalidURLError as exc:
+            raise fail("homepage", str(exc)) from exc
     interval = entry.get("poll_interval_minutes", 60)
-    if not isinstance(interval, int) or not 1 <= interval <= 7 * 24 * 60:
+    if not isinstance(interval, int) or isinstance(interval, bool) or not 1 <= interval <= 7 * 24 * 60:
         raise fail("poll_interval_minutes", "a whole number of minutes between 1 and 10080")
     selectors = entry.get("selectors", {})
     if not isinstance(selectors, dict) or not all(isinstance(v, str) for v in selectors.values()):
         raise fail("selectors", "a table of field = \"CSS or XPath selector\"")
+    for key, selector in selectors.items():
+        if key not in ARTICLE_SELECTORS + LISTING_SELECTORS:
+            raise fail(f"selectors.{key}", f"unknown selector (known: {', '.join(ARTICLE_SELECTORS + LISTING_SELECTORS)})")
+        try:
+            validate_selector(selector)
+        except SelectorError as exc:
+            raise fail(f"selectors.{key}", str(exc)) from exc
+    if kind == "listing" and "teaser" not in selectors and "teaser_link" not in selectors:
+        raise fail("selectors", "a listing entry needs selectors.teaser (or selectors.teaser_link) to find article links")
     politeness = entry.get("politeness", {})
-    if not isinstance(politeness, dict) or not all(isinstance(v, (int, float)) for v in politeness.values()):
-        raise fail("politeness", "a table of numbers (download_delay, concurrency)")
+    if not isinstance(politeness, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in politeness.values()):
+        raise fail("politeness", "a table of non-negative numbers (download_delay, concurrency)")
+    for key in politeness:
+        if key not in POLITENESS_KEYS:
+            raise fail(f"politeness.{key}", f"unknown setting (known: {', '.join(POLITENESS_KEYS)})")
+    if "concurrency" in politeness and not 1 <= politeness["concurrency"] <= 8:
+        raise fail("politeness.concurrency", "between 1 and 8 requests at a time")
     outlet = entry.get("outlet", name)
-    if not isinstance(outlet, str):
-        raise fail("outlet", "must be a string")
-    known = {"name", "outlet", "kind", "start_urls", "languages", "homepage", "poll_interval_minutes",
-             "selectors", "politeness", "paywall", "spider"}
-    unknown = sorted(set(entry) - known)
+    if not isinstance(outlet, str) or not outlet.strip():
+        raise fail("outlet", "must be a non-empty string")
+    paywall = entry.get("paywall", False)
+    if not isinstance(paywall, bool):
+        raise fail("paywall", "true or false")
+    spider = entry.get("spider")
+    if spider is not None and (not isinstance(spider, str) or not spider):
+        raise fail("spider", "the name of a spider module's spider")
+    if kind == "module" and not spider:
+        raise fail("spider", "required when kind = \"module\"")
+    url_pattern = entry.get("url_pattern")
+    if url_pattern is not None:
+        try:
+            re.compile(url_pattern)
+        except (re.error, TypeError) as exc:
+            raise fail("url_pattern", f"not a regular expression: {exc}") from exc
+    max_pages = entry.get("max_pages", 3)
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or not 1 <= max_pages <= 100:
+        raise fail("max_pages", "a whole number of pages between 1 and 100")
+    unknown = sorted(set(entry) - set(FIELDS))
     if unknown:
-        raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
+        raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(FIELDS))})")
     return Source(
         name=name, outlet=outlet, kind=kind, start_urls=tuple(start_urls),
-        languages=tuple(x.lower() for x in languages), homepage=entry.get("homepage"),
+        languages=tuple(x.lower() for x in languages), homepage=homepage,
         poll_interval_minutes=interval, selectors=dict(selectors), politeness=dict(politeness),
-        paywall=bool(entry.get("paywall", False)), spider=entry.get("spider"),
+        paywall=paywall, spider=spider, url_pattern=url_pattern, max_pages=max_pages,
     )
 
 
@@ -131,3 +184,47 @@ def find_source(sources: list[Source], name: str) -> Source:
             return source
     known = ", ".join(s.name for s in sources) or "none"
     raise CatalogueError(f"unknown source {name!r} (known: {known})")
+
+
+def check_catalogue(path: Path | None = None) -> list[str]:
+    """Every problem in a catalogue file, one message per bad entry (``load_catalogue`` stops at the first)."""
+    path = Path(path or catalogue_path())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [f"{path}: catalogue file not found"]
+    except tomllib.TOMLDecodeError as exc:
+        return [f"{path}: not valid TOML: {exc}"]
+    entries = data.get("source", [])
+    if not isinstance(entries, list):
+        return [f"{path}: 'source' must be an array of tables ([[source]])"]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        try:
+            source = parse_entry(entry, where=f"{path}: entry {index}")
+        except CatalogueError as exc:
+            problems.append(str(exc))
+            continue
+        if source.name in seen:
+            problems.append(f"{path}: entry {index} ({source.name}): field 'name': duplicate source name")
+        seen.add(source.name)
+    return problems
+
+
+def offline(source: Source, base_url: str) -> Source:
+    """``source`` pointed at its replica fixture: every URL's scheme and host become ``base_url/<name>``.
+
+    Fixtures mirror the real host's URL paths under ``tests/fixtures/outlets/<name>/``,
+    so the real catalogue entry (paths, query strings, selectors) is what a test crawls.
+    """
+    site = f"{base_url.rstrip('/')}/{source.name}"
+    root = urlsplit(site)
+
+    def move(url: str) -> str:
+        parts = urlsplit(url)
+        return urlunsplit((root.scheme, root.netloc, root.path + (parts.path or "/"), parts.query, ""))
+
+    return replace(source, start_urls=tuple(move(u) for u in source.start_urls),
+                   homepage=move(source.homepage) if source.homepage else None)
+

@@ -45,12 +45,19 @@ def demo_command(ctx: click.Context, db_url: str | None, as_json: bool) -> None:
 @click.option("--base-url", help="Replace {{REPLICA}} in catalogue URLs with this base URL (offline replicas).")
 @DB_OPTION
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+@click.option("--backfill", is_flag=True,
+              help="Fetch history: ignore stored HTTP validators and page listings back to --since.")
+@click.option("--since", metavar="DATE", help="With --backfill: how far back (ISO date, e.g. 2024-01-01).")
+@click.option("--distributed", is_flag=True,
+              help="Only seed the start requests into Redis (MONITOR_REDIS_URL); `monitor worker`s crawl them.")
 @click.pass_context
 def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path | None, base_url: str | None,
-                  db_url: str | None, settings: tuple[str, ...]) -> None:
+                  db_url: str | None, settings: tuple[str, ...], backfill: bool, since: str | None,
+                  distributed: bool) -> None:
     """Crawl SOURCES now (all catalogue sources when none are named); prints one JSON
     object per source with its counts."""
     from monitor.crawl.runner import run_sources
+    from monitor.dates import parse_datetime
 
     entries = load_catalogue(catalogue, base_url=base_url)
     chosen = [find_source(entries, name) for name in sources] if sources else entries
@@ -59,11 +66,22 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         overrides["MONITOR_CATALOGUE"] = str(catalogue)
     if db_url:
         overrides["MONITOR_DB_URL"] = db_url
+    if backfill or since:
+        if not (backfill and since):
+            raise click.UsageError("--backfill and --since DATE go together (how far back to crawl)")
+        start = parse_datetime(since)
+        if start is None:
+            raise click.BadParameter(f"{since!r}: not a date (e.g. 2024-01-01)", param_hint="--since")
+        overrides.update(MONITOR_BACKFILL=True, MONITOR_SINCE=start.isoformat())
     for pair in settings:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="--set")
         overrides[name] = value
+    if distributed:  # see monitor/distributed: the seeder pushes start requests and crawls nothing itself
+        from monitor.distributed.settings import seed_settings_from_env
+
+        overrides.update(seed_settings_from_env())
     for run in run_sources(chosen, overrides):
         echo_json(run.as_dict())
 

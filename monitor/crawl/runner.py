@@ -31,6 +31,7 @@ class RunSummary:
             "requests": self.count("downloader/request_count"),
             "article_requests": self.count("monitor/article_requests"),
             "seen_skipped": self.count("monitor/articles_seen_skipped"),
+            "not_modified": self.count("monitor/not_modified"),
             "stored": self.count("monitor/stored"),
             "duplicates": self.count("monitor/duplicates/url") + self.count("monitor/duplicates/content"),
             "dropped_empty": self.count("monitor/dropped/empty_extraction"),

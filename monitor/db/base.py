@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "monitor.db.models",
     "monitor.dedupe.models",
     "monitor.alerts.models",
+    "monitor.catalogue.models",
 )
 # Tables the migrations create that no model describes: SQLite's FTS5 index and its shadow tables.
 UNMODELLED_TABLE_PREFIXES = ("articles_fts",)

@@ -1,0 +1,162 @@
+"""Source health: is an outlet still delivering? A pure function over run rows and article dates.
+
+A source is **broken** when, over its last ``WINDOW`` runs, it found no
+article links at all (and its listing was not simply unchanged), when its runs
+keep failing, when its empty-extraction or error rate jumped against its own
+earlier runs (a markup change, a blocked crawler), or when no new article has
+appeared for well past its usual cadence. One failed or empty run is only a
+**warning**: outlets have bad minutes. ``assess`` takes plain data so tests,
+``monitor sources`` and the dashboard share the same judgement;
+``source_health`` loads that data from the database.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+WINDOW = 3  # runs that must agree before a source is called broken
+RATE_JUMP = 0.3  # an empty-extraction or error rate this much above the source's own baseline is a jump
+RATE_FLOOR = 0.5  # ... and at least this high
+SILENCE_FACTOR = 5  # silent for this many usual gaps between articles
+MIN_SILENCE = timedelta(days=2)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One crawl run as health needs it (a ``crawl_runs`` row)."""
+
+    started: datetime
+    status: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, key: str) -> int:
+        return int(self.stats.get(key, 0) or 0)
+
+    @property
+    def failed(self) -> bool:
+        return not self.status.startswith("finished") or self.count("log_count/ERROR") > 0
+
+    @property
+    def found_nothing(self) -> bool:
+        """No article link found, and not because the listing answered 304 Not Modified."""
+        return self.count("monitor/listed") == 0 and self.count("monitor/not_modified") == 0
+
+    @property
+    def extraction_attempts(self) -> int:
+        return self.count("monitor/extracted") + self.count("monitor/dropped/empty_extraction")
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """A source's status (``ok``, ``warning``, ``broken`` or ``unknown``) and why."""
+
+    status: str
+    reasons: list[str]
+    last_success: datetime | None
+    last_article: datetime | None
+    articles_per_day: float
+    runs: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "reasons": self.reasons, "last_success": self.last_success,
+                "last_article": self.last_article, "articles_per_day": self.articles_per_day, "runs": self.runs}
+
+
+def assess(runs: Iterable[RunRecord], article_dates: Iterable[datetime | None], *,
+           now: datetime | None = None) -> Health:
+    """Judge one source from its crawl runs (any order) and its articles' publication dates."""
+    now = now or datetime.now(timezone.utc)
+    ordered = sorted((r for r in runs if r.status != "running"), key=lambda r: r.started)
+    dates = sorted(d for d in article_dates if d is not None)
+    last_success = next((r.started for r in reversed(ordered) if not r.failed), None)
+    month = [d for d in dates if now - timedelta(days=30) <= d <= now]
+    per_day = round(len(month) / 30, 2)
+    last_article = dates[-1] if dates else None
+    if not ordered:
+        return Health("unknown", ["never crawled"], None, last_article, per_day, 0)
+    broken: list[str] = []
+    warnings: list[str] = []
+    recent, earlier = ordered[-WINDOW:], ordered[:-WINDOW]
+    full_window = len(recent) == WINDOW
+    if full_window and all(r.found_nothing for r in recent):
+        broken.append(f"found no article links in the last {WINDOW} runs")
+    elif recent[-1].found_nothing:
+        warnings.append("the last run found no article links")
+    if full_window and all(r.failed for r in recent):
+        broken.append(f"the last {WINDOW} runs failed or logged errors")
+    elif recent[-1].failed:
+        warnings.append(f"the last run {recent[-1].status}")
+    empty_now, empty_before = _rate(recent, _empty), _rate(earlier, _empty)
+    if empty_now is not None and empty_now >= RATE_FLOOR and empty_now - (empty_before or 0.0) >= RATE_JUMP:
+        broken.append(f"empty extractions jumped to {empty_now:.0%} of article pages "
+                      f"(before: {empty_before or 0:.0%}): has the markup changed?")
+    errors_now, errors_before = _rate(recent, _errors), _rate(earlier, _errors)
+    if errors_now is not None and errors_now >= RATE_FLOOR and errors_now - (errors_before or 0.0) >= RATE_JUMP:
+        broken.append(f"error responses jumped to {errors_now:.0%} of requests (before: {errors_before or 0:.0%})")
+    silence = _silence(dates, now)
+    if silence:
+        broken.append(silence)
+    status = "broken" if broken else "warning" if warnings else "ok"
+    return Health(status, broken + warnings, last_success, last_article, per_day, len(ordered))
+
+
+def _empty(run: RunRecord) -> tuple[int, int]:
+    return run.count("monitor/dropped/empty_extraction"), run.extraction_attempts
+
+
+def _errors(run: RunRecord) -> tuple[int, int]:
+    bad = sum(int(v or 0) for k, v in run.stats.items()
+              if k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[1][:1] in "45"
+              and not k.endswith("/404"))
+    return bad + run.count("downloader/exception_count"), run.count("downloader/request_count")
+
+
+def _rate(runs: Sequence[RunRecord], part: Any) -> float | None:
+    pairs = [part(r) for r in runs]
+    total = sum(t for _, t in pairs)
+    return sum(n for n, _ in pairs) / total if total else None
+
+
+def _silence(dates: list[datetime], now: datetime) -> str | None:
+    recent = dates[-21:]
+    if len(recent) < 4:
+        return None
+    gaps = [(b - a).total_seconds() for a, b in zip(recent, recent[1:])]
+    usual = timedelta(seconds=statistics.median(gaps))
+    quiet = now - recent[-1]
+    if quiet > max(SILENCE_FACTOR * usual, MIN_SILENCE):
+        return (f"silent for {quiet.days} days {quiet.seconds // 3600} h; it usually publishes every "
+                f"{_human(usual)}")
+    return None
+
+
+def _human(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def source_health(engine: Engine, names: Iterable[str], *, now: datetime | None = None,
+                  max_runs: int = 30) -> dict[str, Health]:
+    """``assess`` for each source name, from ``crawl_runs`` and the stored articles' dates."""
+    from monitor.db.models import Article, CrawlRun, Source
+
+    result: dict[str, Health] = {}
+    with engine.connect() as connection:
+        for name in names:
+            rows = connection.execute(
+                select(CrawlRun.started, CrawlRun.status, CrawlRun.stats).where(CrawlRun.source == name)
+                .order_by(CrawlRun.started.desc()).limit(max_runs)
+            ).all()
+            dates = connection.execute(
+                select(Article.published).join(Source, Source.id == Article.source_id).where(Source.name == name)
+                .order_by(Article.published.desc()).limit(200)
+            ).scalars().all()
+            runs = [RunRecord(r.started, r.status, r.stats or {}) for r in rows]
+            result[name] = assess(runs, dates, now=now)
+    return result

@@ -1,0 +1,79 @@
+"""Writing catalogue entries: ``monitor sources add`` appends a validated ``[[source]]`` table.
+
+tomllib reads TOML but does not write it; entries hold only strings, numbers,
+booleans, lists of strings and flat tables, so a small formatter is enough and
+keeps the operator's file (comments, order) untouched: the new entry is
+appended, never re-serialised with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from monitor.catalogue import CatalogueError, Source, load_catalogue, parse_entry
+
+ORDER = ("name", "outlet", "kind", "languages", "homepage", "start_urls", "poll_interval_minutes", "url_pattern",
+         "max_pages", "paywall", "spider")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to the catalogue")
+
+
+def format_entry(entry: dict[str, Any]) -> str:
+    """One ``[[source]]`` table as TOML text."""
+    keys = [k for k in ORDER if k in entry] + sorted(k for k in entry if k not in ORDER and not isinstance(entry[k], dict))
+    lines = ["[[source]]"] + [f"{key} = {_value(entry[key])}" for key in keys]
+    for table in sorted(k for k in entry if isinstance(entry[k], dict) and entry[k]):
+        lines.append(f"[source.{table}]")
+        lines.extend(f"{json.dumps(k)} = {_value(v)}" for k, v in entry[table].items())
+    text = "\n".join(lines) + "\n"
+    tomllib.loads(text)  # the formatter's own check: what it writes must read back
+    return text
+
+
+def append_entry(path: Path, entry: dict[str, Any]) -> Source:
+    """Validate ``entry`` and append it to the catalogue at ``path`` (created if missing)."""
+    source = parse_entry(entry, where=f"{path}: new entry")
+    existing = load_catalogue(path) if path.exists() else []
+    if any(s.name == source.name for s in existing):
+        raise CatalogueError(f"{path}: new entry ({source.name}): field 'name': a source with this name exists")
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Source catalogue (see docs/adding-an-outlet.md)\n"
+    separator = "" if text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
+    path.write_text(text + separator + format_entry(entry), encoding="utf-8")
+    load_catalogue(path)  # the whole file must still load
+    return source
+
+
+def source_entry(source: Source) -> dict[str, Any]:
+    """The catalogue entry (a plain dict, defaults left out) that describes ``source``."""
+    entry: dict[str, Any] = {"name": source.name, "outlet": source.outlet, "kind": source.kind,
+                             "start_urls": list(source.start_urls)}
+    if source.languages:
+        entry["languages"] = list(source.languages)
+    if source.homepage:
+        entry["homepage"] = source.homepage
+    defaults = Source(name="x", outlet="x", kind="feed", start_urls=("https://x.invalid/",))
+    for key in ("poll_interval_minutes", "paywall", "spider", "url_pattern", "max_pages"):
+        if getattr(source, key) != getattr(defaults, key):
+            entry[key] = getattr(source, key)
+    for key in ("selectors", "politeness"):
+        if getattr(source, key):
+            entry[key] = dict(getattr(source, key))
+    return entry
+
+
+def format_catalogue(sources: list[Source]) -> str:
+    """A whole catalogue file for ``sources`` (used for offline test catalogues)."""
+    return "\n".join(format_entry(source_entry(s)) for s in sources)

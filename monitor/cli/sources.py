@@ -1,0 +1,181 @@
+"""``monitor sources``: the catalogue and the health of each outlet."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.catalogue import catalogue_path, check_catalogue, find_source, load_catalogue
+from monitor.cli.output import echo_json, echo_table
+
+CATALOGUE_OPTION = click.option(
+    "--catalogue", type=click.Path(dir_okay=False, path_type=Path), envvar="MONITOR_CATALOGUE",
+    help="Catalogue file (default: MONITOR_CATALOGUE or the bundled catalogue).")
+DB_OPTION = click.option("--db", "db_url", envvar="MONITOR_DB_URL",
+                         help="Database URL (default: MONITOR_DB_URL or ./monitor.sqlite).")
+
+
+def _health(db_url: str | None, names: list[str]) -> dict[str, Any]:
+    from monitor.catalogue.health import source_health
+    from monitor.db import connect
+
+    return source_health(connect(db_url), names)
+
+
+@click.group("sources", invoke_without_command=True)
+@CATALOGUE_OPTION
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@click.pass_context
+def sources_group(ctx: click.Context, catalogue: Path | None, db_url: str | None, as_json: bool) -> None:
+    """The source catalogue and each source's health (same as `monitor sources list`)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_command, catalogue=catalogue, db_url=db_url, as_json=as_json)
+
+
+@sources_group.command("list")
+@CATALOGUE_OPTION
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+def list_command(catalogue: Path | None, db_url: str | None, as_json: bool) -> None:
+    """List sources with kind, languages, status, last success and articles per day."""
+    sources = load_catalogue(catalogue)
+    health = _health(db_url, [s.name for s in sources])
+    rows = []
+    for source in sources:
+        h = health[source.name]
+        rows.append({"name": source.name, "outlet": source.outlet, "kind": source.kind,
+                     "languages": list(source.languages), "poll_interval_minutes": source.poll_interval_minutes,
+                     **h.as_dict()})
+    if as_json:
+        for row in rows:
+            echo_json(row)
+        return
+    echo_table(["name", "kind", "languages", "status", "last success", "articles/day", "reasons"],
+               [[r["name"], r["kind"], ",".join(r["languages"]), r["status"],
+                 r["last_success"].isoformat(timespec="minutes") if r["last_success"] else "-",
+                 r["articles_per_day"], "; ".join(r["reasons"])] for r in rows], max_width=60)
+
+
+@sources_group.command("show")
+@click.argument("name")
+@CATALOGUE_OPTION
+@DB_OPTION
+def show_command(name: str, catalogue: Path | None, db_url: str | None) -> None:
+    """Print one source's catalogue entry and health as JSON."""
+    source = find_source(load_catalogue(catalogue), name)
+    entry = asdict(source)
+    entry["health"] = _health(db_url, [name])[name].as_dict()
+    echo_json(entry, pretty=True)
+
+
+@sources_group.command("check")
+@click.argument("name", required=False)
+@CATALOGUE_OPTION
+def check_command(name: str | None, catalogue: Path | None) -> None:
+    """Validate catalogue entries (all, or NAME): fields, selectors, spider kinds, fixtures."""
+    from monitor.catalogue.fixtures import fixture_path
+    from spiders.kinds import spider_class_for
+
+    path = Path(catalogue or catalogue_path())
+    problems = check_catalogue(path)
+    notes: list[str] = []
+    if not problems:
+        sources = load_catalogue(path)
+        chosen = [find_source(sources, name)] if name else sources
+        for source in chosen:
+            if source.kind != "module":
+                try:
+                    spider_class_for(source)
+                except ValueError as exc:
+                    problems.append(str(exc))
+            if not fixture_path(source.name).is_dir():
+                notes.append(f"{source.name}: no replica fixture at {fixture_path(source.name)} (tests will fail)")
+    elif name:
+        problems = [p for p in problems if f"({name})" in p] or problems
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(problems)} invalid catalogue entr{'y' if len(problems) == 1 else 'ies'}")
+    click.echo(f"{path}: {'entry ' + name if name else 'all entries'} valid")
+
+
+@sources_group.command("test")
+@click.argument("name")
+@CATALOGUE_OPTION
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), envvar="MONITOR_FIXTURES",
+              help="Outlet fixtures directory (default: tests/fixtures/outlets).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def test_command(ctx: click.Context, name: str, catalogue: Path | None, fixtures: Path | None,
+                 as_json: bool) -> None:
+    """Crawl NAME's replica fixture offline (loopback, temporary database) and report field coverage."""
+    from monitor.catalogue.coverage import test_source
+
+    source = find_source(load_catalogue(catalogue), name)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = test_source(source, fixtures, db_url=f"sqlite:///{Path(tmp) / 'test.sqlite'}",
+                             log_level=ctx.obj["log_level"])
+    if as_json:
+        echo_json(report, pretty=True)
+    else:
+        click.echo(f"{name}: {report['articles']} articles from {report['fixture']}")
+        echo_table(["field", "coverage"], [[k, f"{v:.0%}"] for k, v in report["coverage"].items()])
+    if report["problems"]:
+        raise click.ClickException("; ".join(report["problems"]))
+
+
+@sources_group.command("add")
+@click.argument("name")
+@click.option("--feed", "feed_url", help="The outlet's RSS/Atom feed URL (kind feed).")
+@click.option("--kind", type=click.Choice(["feed", "sitemap", "wordpress", "listing"]), default=None,
+              help="Spider kind (default: feed with --feed, otherwise required).")
+@click.option("--start-url", "start_urls", multiple=True, help="Start URL (sitemap, API endpoint, listing page).")
+@click.option("--outlet", help="The outlet's display name (default: NAME).")
+@click.option("--language", "languages", multiple=True, help="ISO 639-1 code the outlet publishes in (repeatable).")
+@click.option("--homepage", help="The outlet's homepage URL.")
+@click.option("--poll", "poll_interval_minutes", type=int, default=None, help="Minutes between crawls.")
+@click.option("--selector", "selectors", multiple=True, metavar="FIELD=SELECTOR",
+              help="CSS/XPath selector for a field (title, authors, published, text, teaser, ...).")
+@click.option("--paywall", is_flag=True, help="The outlet is (partly) paywalled.")
+@CATALOGUE_OPTION
+def add_command(name: str, feed_url: str | None, kind: str | None, start_urls: tuple[str, ...], outlet: str | None,
+                languages: tuple[str, ...], homepage: str | None, poll_interval_minutes: int | None,
+                selectors: tuple[str, ...], paywall: bool, catalogue: Path | None) -> None:
+    """Add a source entry to the catalogue file, validated (one command for an outlet with a feed)."""
+    from monitor.catalogue import BUNDLED_CATALOGUE
+    from monitor.catalogue.write import append_entry
+
+    urls = ([feed_url] if feed_url else []) + list(start_urls)
+    if not urls:
+        raise click.UsageError("give --feed URL or --start-url URL")
+    entry: dict[str, Any] = {"name": name, "outlet": outlet or name, "kind": kind or ("feed" if feed_url else ""),
+                             "start_urls": urls}
+    if languages:
+        entry["languages"] = list(languages)
+    if homepage:
+        entry["homepage"] = homepage
+    if poll_interval_minutes is not None:
+        entry["poll_interval_minutes"] = poll_interval_minutes
+    if paywall:
+        entry["paywall"] = True
+    if selectors:
+        pairs = [s.partition("=") for s in selectors]
+        if any(not sep or not key for key, sep, _ in pairs):
+            raise click.BadParameter("expected FIELD=SELECTOR", param_hint="--selector")
+        entry["selectors"] = {key: value for key, _, value in pairs}
+    path = Path(catalogue or catalogue_path())
+    source = append_entry(path, entry)
+    if path.resolve() == BUNDLED_CATALOGUE.resolve():
+        click.echo("note: added to the bundled catalogue; add a fixture under tests/fixtures/outlets/"
+                   f"{source.name}/ (see docs/adding-an-outlet.md)", err=True)
+    click.echo(f"{path}: added {source.name} ({source.kind}, {', '.join(source.start_urls)})")
+
+
+COMMANDS = [sources_group]

@@ -1,0 +1,206 @@
+"""Sources: catalogue entries, offline fixtures, `monitor sources ...`, and source health."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from monitor.catalogue import (BUNDLED_CATALOGUE, CatalogueError, check_catalogue, find_source, load_catalogue,
+                               offline, parse_entry)
+from monitor.catalogue.fixtures import fixture_path
+from monitor.catalogue.health import RunRecord, assess
+from monitor.catalogue.write import append_entry, format_catalogue
+from monitor.replica import ReplicaServer
+from tests.conftest import run_monitor
+
+NOW = datetime(2025, 3, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def run(hours_ago: float, *, status: str = "finished", **stats: int) -> RunRecord:
+    return RunRecord(NOW - timedelta(hours=hours_ago), status, {k.replace("__", "/"): v for k, v in stats.items()})
+
+
+def healthy(hours_ago: float) -> RunRecord:
+    return run(hours_ago, monitor__listed=5, monitor__extracted=2, downloader__request_count=4)
+
+
+def daily(days: int) -> list[datetime]:
+    return [NOW - timedelta(days=d) for d in range(days)]
+
+
+# --- health --------------------------------------------------------------------------------
+def test_a_source_that_delivers_is_ok() -> None:
+    health = assess([healthy(h) for h in (1, 2, 3, 4)], daily(10), now=NOW)
+    assert health.status == "ok" and health.reasons == []
+    assert health.last_success == NOW - timedelta(hours=1) and health.articles_per_day == pytest.approx(10 / 30, 0.01)
+
+
+def test_never_crawled_is_unknown_and_one_bad_run_is_a_warning() -> None:
+    assert assess([], [], now=NOW).status == "unknown"
+    health = assess([healthy(3), healthy(2), run(1, status="failed: shutdown", monitor__listed=3)], daily(5), now=NOW)
+    assert health.status == "warning" and "failed: shutdown" in health.reasons[0]
+
+
+def test_finding_nothing_for_several_runs_is_broken_but_unchanged_feeds_are_not() -> None:
+    nothing = [healthy(10)] + [run(h, downloader__request_count=2) for h in (3, 2, 1)]
+    health = assess(nothing, daily(5), now=NOW)
+    assert health.status == "broken" and "found no article links in the last 3 runs" in health.reasons
+    unchanged = [healthy(10)] + [run(h, monitor__not_modified=1) for h in (3, 2, 1)]
+    assert assess(unchanged, daily(5), now=NOW).status == "ok"
+
+
+def test_an_empty_extraction_jump_is_broken() -> None:
+    before = [healthy(h) for h in (9, 8, 7, 6)]
+    after = [run(h, monitor__listed=4, monitor__dropped__empty_extraction=2) for h in (3, 2, 1)]
+    health = assess(before + after, daily(5), now=NOW)
+    assert health.status == "broken"
+    assert any(re.search(r"empty extractions jumped to 100% .*before: 0%", r) for r in health.reasons)
+    # a source whose pages were always thin is not "broken" by the same rate
+    always = [run(h, monitor__listed=4, monitor__extracted=1, monitor__dropped__empty_extraction=1) for h in range(9, 0, -1)]
+    assert assess(always, daily(5), now=NOW).status == "ok"
+
+
+def test_an_error_jump_and_a_silent_feed_are_broken() -> None:
+    errors = [healthy(h) for h in (9, 8, 7)] + [
+        run(h, monitor__listed=1, downloader__request_count=4, **{"downloader__response_status_count__503": 4})
+        for h in (3, 2, 1)]
+    assert any("error responses jumped" in r for r in assess(errors, daily(5), now=NOW).reasons)
+    hourly = [NOW - timedelta(days=9, hours=h) for h in range(20)]  # published every hour, then nothing for 9 days
+    health = assess([healthy(h) for h in (3, 2, 1)], hourly, now=NOW)
+    assert health.status == "broken" and "usually publishes every 1 h" in health.reasons[0]
+
+
+# --- catalogue ------------------------------------------------------------------------------
+def test_offline_points_the_real_entry_at_its_fixture() -> None:
+    source = find_source(load_catalogue(BUNDLED_CATALOGUE), "defense-news")
+    moved = offline(source, "http://127.0.0.1:8000/")
+    assert moved.start_urls == ("http://127.0.0.1:8000/defense-news/arc/outboundfeeds/rss/?outputType=xml",)
+    assert moved.homepage == "http://127.0.0.1:8000/defense-news/" and moved.selectors == source.selectors
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    ({"politeness": {"speed": 3}}, "politeness.speed"),
+    ({"politeness": {"concurrency": 20}}, "politeness.concurrency"),
+    ({"paywall": "yes"}, "paywall"),
+    ({"max_pages": 0}, "max_pages"),
+    ({"url_pattern": "(unclosed"}, "url_pattern"),
+    ({"homepage": "nope"}, "homepage"),
+    ({"kind": "listing"}, "selectors"),
+    ({"kind": "module"}, "spider"),
+])
+def test_new_fields_are_validated(extra: dict, field: str) -> None:
+    entry = {"name": "x", "kind": "feed", "start_urls": ["https://a.eu/feed"], **extra}
+    with pytest.raises(CatalogueError, match=rf"f.toml: entry 1 \(x\): field '{re.escape(field)}'"):
+        parse_entry(entry, where="f.toml: entry 1")
+
+
+def test_written_entries_read_back_and_check_reports_every_bad_entry(tmp_path: Path) -> None:
+    sources = load_catalogue(BUNDLED_CATALOGUE)
+    path = tmp_path / "copy.toml"
+    path.write_text(format_catalogue(sources))
+    assert load_catalogue(path) == sources
+    append_entry(path, {"name": "new-one", "kind": "feed", "start_urls": ["https://n.eu/feed"], "languages": ["fr"]})
+    assert find_source(load_catalogue(path), "new-one").languages == ("fr",)
+    with pytest.raises(CatalogueError, match="field 'name': a source with this name exists"):
+        append_entry(path, {"name": "new-one", "kind": "feed", "start_urls": ["https://n.eu/feed"]})
+    path.write_text(path.read_text() + '\n[[source]]\nname = "bad"\nkind = "x"\nstart_urls = ["https://a.eu"]\n'
+                    '\n[[source]]\nname = "worse"\nkind = "feed"\nstart_urls = []\n')
+    problems = check_catalogue(path)
+    assert len(problems) == 2 and "(bad): field 'kind'" in problems[0] and "(worse): field 'start_urls'" in problems[1]
+
+
+# --- the command line ----------------------------------------------------------------------
+def test_sources_add_then_crawl_stores_the_feeds_articles(replica: ReplicaServer, tmp_path: Path, db_url: str) -> None:
+    catalogue = tmp_path / "sources.toml"
+    added = run_monitor("sources", "add", "replica-b2", "--feed", f"{replica.base_url}/b2/feed/",
+                        "--outlet", "B2 replica", "--language", "fr", "--catalogue", str(catalogue))
+    assert added.returncode == 0, added.stderr
+    assert find_source(load_catalogue(catalogue), "replica-b2").start_urls == (f"{replica.base_url}/b2/feed/",)
+    crawled = run_monitor("crawl", "replica-b2", "--catalogue", str(catalogue), "--db", db_url,
+                          "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
+    assert crawled.returncode == 0, crawled.stderr[-2000:]
+    assert json.loads(crawled.stdout)["stored"] >= 10, crawled.stdout + crawled.stderr[-3000:]
+    from sqlalchemy import func, select
+
+    from monitor.db import connect
+    from monitor.db.models import Article, ArticleTopic
+
+    with connect(db_url).connect() as connection:
+        languages = dict(connection.execute(select(Article.language, func.count()).group_by(Article.language)).all())
+        tagged = connection.execute(select(func.count(func.distinct(ArticleTopic.article_id)))).scalar_one()
+    assert set(languages) <= {"fr", "en"} and languages.get("fr", 0) >= 5 and tagged >= 5
+    listed = run_monitor("sources", "list", "--json", "--catalogue", str(catalogue), "--db", db_url)
+    row = json.loads(listed.stdout)
+    assert row["name"] == "replica-b2" and row["last_success"] and row["runs"] == 1
+    # the replica's articles are from 2024-2025: the only complaint may be that the outlet went silent since
+    assert row["status"] == "ok" or all(reason.startswith("silent for") for reason in row["reasons"])
+
+
+def test_sources_add_rejects_a_bad_entry_in_one_line(tmp_path: Path) -> None:
+    result = run_monitor("sources", "add", "bad name", "--feed", "https://a.eu/feed", "--catalogue",
+                         str(tmp_path / "s.toml"))
+    assert result.returncode != 0 and "field 'name'" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "s.toml").exists()
+
+
+def test_sources_check_show_and_test(tmp_path: Path) -> None:
+    checked = run_monitor("sources", "check")
+    assert checked.returncode == 0 and "all entries valid" in checked.stdout and "note:" not in checked.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[source]]\nname = "x"\nkind = "feed"\nstart_urls = ["https://a.eu"]\npoll_interval_minutes = 0\n')
+    result = run_monitor("sources", "check", "--catalogue", str(bad))
+    assert result.returncode == 1 and f"{bad}: entry 1 (x): field 'poll_interval_minutes'" in result.stderr
+    shown = run_monitor("sources", "show", "eeas-press", "--db", f"sqlite:///{tmp_path / 'm.sqlite'}")
+    entry = json.loads(shown.stdout)
+    assert entry["kind"] == "listing" and entry["selectors"]["teaser"] and entry["health"]["status"] == "unknown"
+    tested = run_monitor("sources", "test", "defence24", "--json")
+    assert tested.returncode == 0, tested.stderr[-2000:]
+    report = json.loads(tested.stdout)
+    assert report["articles"] == report["expected"] == 2 and report["problems"] == []
+    assert report["coverage"] == {"title": 1.0, "authors": 1.0, "published": 1.0, "text": 1.0, "language": 1.0}
+
+
+def test_a_source_without_a_fixture_fails_with_the_path_to_create(tmp_path: Path) -> None:
+    catalogue = tmp_path / "s.toml"
+    append_entry(catalogue, {"name": "brand-new", "kind": "feed", "start_urls": ["https://n.eu/feed"]})
+    result = run_monitor("sources", "test", "brand-new", "--catalogue", str(catalogue))
+    assert result.returncode != 0 and "has no replica fixture: create" in result.stderr
+    assert str(fixture_path("brand-new")) in result.stderr
+
+
+def test_an_outlet_whose_markup_changes_is_flagged_broken(tmp_path: Path, db_url: str) -> None:
+    """Version 2 of the replica: two new feed entries whose pages lost their article body (a redesign)."""
+    from monitor.catalogue.coverage import offline_source
+    from monitor.catalogue.fixtures import FixtureServer
+
+    site = tmp_path / "sites" / "uk-mod"
+    shutil.copytree(fixture_path("uk-mod"), site)
+    source = find_source(load_catalogue(BUNDLED_CATALOGUE), "uk-mod")
+    with FixtureServer(tmp_path / "sites") as server:
+        catalogue = tmp_path / "c.toml"
+        catalogue.write_text(format_catalogue([offline_source(source, server.base_url)]))
+        crawl = ("crawl", "--catalogue", str(catalogue), "--db", db_url, "--set", "AUTOTHROTTLE_ENABLED=False")
+        assert json.loads(run_monitor(*crawl).stdout)["stored"] == 2
+        feed = site / "government/organisations/ministry-of-defence.atom"
+        entries = []
+        for n in (1, 2):
+            path = f"/government/news/redesigned-page-{n}"
+            page = site / path.lstrip("/") / "index.html"
+            page.parent.mkdir(parents=True)
+            page.write_text(f'<html lang="en"><head><title>Redesign {n}</title></head><body>'
+                            f'<div id="app" data-page="{path}"></div><script src="/app.js"></script></body></html>')
+            entries.append(f'<entry><id>tag:new{n}</id><updated>2025-03-1{5 + n}T10:00:00+00:00</updated>'
+                           f'<link rel="alternate" type="text/html" href="{{{{SITE}}}}{path}"/>'
+                           f'<title>Redesign {n}</title></entry>')
+        feed.write_text(feed.read_text().replace("</feed>", "".join(entries) + "</feed>"))
+        runs = [json.loads(run_monitor(*crawl).stdout) for _ in range(3)]
+    assert runs[0]["dropped_empty"] == 2 and all(r["stored"] == 0 for r in runs)
+    listed = run_monitor("sources", "list", "--json", "--catalogue", str(catalogue), "--db", db_url)
+    row = json.loads(listed.stdout)
+    assert row["status"] == "broken", row
+    assert any("empty extractions jumped to 100%" in reason for reason in row["reasons"])
