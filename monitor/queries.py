@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from monitor.db.models import Article, ArticleTopic, Source
+from monitor.db.models import STORY_KEY, Article, ArticleTopic, Source
 from monitor.stories import outlet_counts
 
 PAGE = 200
@@ -23,11 +23,10 @@ def list_articles(
     Grouped by story (the default), each story is listed once, by its newest copy
     that passes the filters, with ``also_in``: how many other outlets carried it.
     """
-    story_key = func.coalesce(Article.story_id, Article.id)
     query = (
         select(Article.id, Article.url, Article.canonical_url, Source.name.label("source"), Article.title,
                Article.authors, Article.published, Article.fetched, Article.language,
-               story_key.label("story_id"), Article.duplicate_of)
+               STORY_KEY.label("story_id"), Article.duplicate_of)
         .join(Source, Source.id == Article.source_id)
         .order_by(Article.published.desc().nulls_last(), Article.id.desc())
     )
@@ -70,7 +69,10 @@ def _with_topics_and_outlets(engine: Engine, page: list[dict[str, Any]], counted
                 .where(ArticleTopic.article_id.in_(ids)).order_by(ArticleTopic.score.desc())
             ):
                 topics.setdefault(tag.article_id, []).append({"id": tag.topic_id, "score": tag.score})
-    outlets = outlet_counts(engine, [row["story_id"] for row in page]) if counted else {}
+    outlets: dict[int, int] = {}
+    if counted:
+        with engine.connect() as connection:
+            outlets = outlet_counts(connection, [row["story_id"] for row in page])
     for row in page:
         row["topics"] = topics.get(row["id"], [])
         if counted:

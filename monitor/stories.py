@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import Connection
 
-from monitor.db.models import Article, Source
+from monitor.db.models import STORY_KEY, Article, Source, story_key_in
 from monitor.urls import InvalidURLError, canonicalize_url
 
 
@@ -33,14 +34,13 @@ def find_article_id(engine: Engine, id_or_url: str) -> int:
 def story_of(engine: Engine, id_or_url: str) -> dict[str, Any]:
     """The story an article belongs to: its original, every copy with outlet and similarity."""
     article_id = find_article_id(engine, id_or_url)
-    story_key = func.coalesce(Article.story_id, Article.id)
     with engine.connect() as connection:
-        story_id = connection.execute(select(story_key).where(Article.id == article_id)).scalar_one()
+        story_id = connection.execute(select(STORY_KEY).where(Article.id == article_id)).scalar_one()
         rows = connection.execute(
             select(Article.id, Article.url, Article.title, Article.published, Article.fetched, Article.language,
                    Article.duplicate_of, Article.similarity, Source.name.label("source"), Source.outlet)
             .join(Source, Source.id == Article.source_id)
-            .where(story_key == story_id)
+            .where(story_key_in([story_id]))
             .order_by(Article.id)
         ).all()
     copies = [row._asdict() for row in rows]
@@ -53,14 +53,12 @@ def story_of(engine: Engine, id_or_url: str) -> dict[str, Any]:
     }
 
 
-def outlet_counts(engine: Engine, story_ids: list[int]) -> dict[int, int]:
+def outlet_counts(connection: Connection, story_ids: list[int]) -> dict[int, int]:
     """How many outlets carried each story."""
     if not story_ids:
         return {}
-    story_key = func.coalesce(Article.story_id, Article.id)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(story_key, func.count(func.distinct(Article.source_id)))
-            .where(story_key.in_(story_ids)).group_by(story_key)
-        ).all()
+    rows = connection.execute(
+        select(STORY_KEY, func.count(func.distinct(Article.source_id)))
+        .where(story_key_in(story_ids)).group_by(STORY_KEY)
+    ).all()
     return {story: count for story, count in rows}

@@ -23,8 +23,8 @@ from sqlalchemy import Engine, and_, exists, func, select
 from monitor.alerts import email, webhook
 from monitor.alerts.manage import Delivery
 from monitor.alerts.models import Alert, AlertDelivery, AlertMatch
-from monitor.db.models import Article
-from monitor.search.documents import STORY_KEY, load_articles
+from monitor.search.documents import load_articles
+from monitor.stories import outlet_counts
 from monitor.topics import snippet
 
 DIGEST_PERIOD = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
@@ -59,9 +59,7 @@ def entries_for(connection: Any, matches: Sequence[Any]) -> list[dict[str, Any]]
     """Matches as entries: the matched article, its evidence snippets and how many other outlets ran the story."""
     articles = {a.id: a for a in load_articles(connection, [m.article_id for m in matches])}
     keys = [m.story_key for m in matches]
-    outlets = dict(connection.execute(
-        select(STORY_KEY, func.count(func.distinct(Article.source_id)))
-        .where(STORY_KEY.in_(keys)).group_by(STORY_KEY)).all()) if keys else {}
+    outlets = outlet_counts(connection, keys)
     out = []
     for m in matches:
         a = articles.get(m.article_id)

@@ -63,7 +63,7 @@ def validate(query: str, filters: dict[str, Any] | None) -> None:
 def get_alert(connection: Connection, name_or_id: str | int) -> Alert:
     """The alert with this name (or numeric id); AlertError when there is none."""
     row = connection.execute(select(Alert.__table__).where(Alert.name == str(name_or_id))).first()
-    if row is None and str(name_or_id).isdigit():
+    if row is None and str(name_or_id).isascii() and str(name_or_id).isdigit():
         row = connection.execute(select(Alert.__table__).where(Alert.id == int(name_or_id))).first()
     if row is None:
         raise AlertError(f"no alert named {name_or_id!r} (see `monitor alerts list`)")

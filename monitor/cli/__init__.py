@@ -63,9 +63,9 @@ def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
 
 
 def _register() -> None:
-    from monitor.cli import alerts, articles, crawl, db, search, sources, text, topics
+    from monitor.cli import alerts, articles, crawl, db, search, sources, text, topics, web
 
-    for module in (crawl, text, articles, topics, sources, alerts, search, db):
+    for module in (crawl, text, articles, topics, sources, alerts, search, web, db):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "monitor.dedupe.models",
     "monitor.alerts.models",
     "monitor.catalogue.models",
+    "monitor.web.models",
 )
 # Tables the migrations create that no model describes: SQLite's FTS5 index and its shadow tables.
 UNMODELLED_TABLE_PREFIXES = ("articles_fts",)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, func, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitor.db.base import Base
@@ -92,3 +92,12 @@ class CrawlRun(Base):
     status: Mapped[str] = mapped_column(String(20))
     items_stored: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# An article's story: the id of the story's earliest copy (story_id), or its own id where that is unset.
+STORY_KEY = func.coalesce(Article.story_id, Article.id)
+
+
+def story_key_in(keys: list[int]) -> ColumnElement[bool]:
+    """``STORY_KEY IN keys``, spelled so the story index and the primary key serve it (no full scan)."""
+    return or_(Article.story_id.in_(keys), and_(Article.story_id.is_(None), Article.id.in_(keys)))

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
-from monitor.db.models import Article, ArticleTopic, Source
+from monitor.db.models import STORY_KEY, Article, ArticleTopic, Source
 from monitor.topics import Document
 
-STORY_KEY = func.coalesce(Article.story_id, Article.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,215 @@
+"""The few queries the dashboard needs that no other module has: read state, one topic's daily
+volume, an article's full record, facet values and the sources overview.
+
+Everything else the pages show comes from monitor.alerts, monitor.search,
+monitor.stories and monitor.catalogue.health.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select
+
+from monitor.alerts.models import Alert, AlertMatch
+from monitor.db.models import STORY_KEY, Article, ArticleTopic, CrawlRun, Source
+from monitor.db.upsert import insert_ignoring_conflicts
+from monitor.dedupe.models import ArticleVersion
+from monitor.web.models import ReadState
+
+
+def unread_counts(engine: Engine, user_id: int | None) -> dict[int, int]:
+    """Unread entries per alert id for this user (every entry is unread for nobody signed in).
+
+    Computed as all matches per alert (an index-only count) minus the user's read rows per alert,
+    which stays fast with many matches and few reads.
+    """
+    with engine.connect() as connection:
+        total = dict(connection.execute(
+            select(AlertMatch.alert_id, func.count()).group_by(AlertMatch.alert_id)).all())
+        read: dict[int, int] = {}
+        if user_id is not None:
+            read = dict(connection.execute(
+                select(AlertMatch.alert_id, func.count()).select_from(ReadState)
+                .join(AlertMatch, AlertMatch.id == ReadState.match_id)
+                .where(ReadState.user_id == user_id).group_by(AlertMatch.alert_id)).all())
+    return {alert_id: n - read.get(alert_id, 0) for alert_id, n in total.items()}
+
+
+def read_matches(engine: Engine, user_id: int | None, match_ids: Sequence[int]) -> set[int]:
+    """Which of these matches the user has read."""
+    if user_id is None or not match_ids:
+        return set()
+    with engine.connect() as connection:
+        return set(connection.execute(select(ReadState.match_id).where(
+            ReadState.user_id == user_id, ReadState.match_id.in_(list(match_ids)))).scalars())
+
+
+def mark_read(engine: Engine, user_id: int, alert_id: int, match_ids: Sequence[int] | None = None) -> int:
+    """Mark these matches of the alert read (all of them when ``match_ids`` is None); returns rows added."""
+    query = select(AlertMatch.id).where(AlertMatch.alert_id == alert_id)
+    if match_ids is not None:
+        query = query.where(AlertMatch.id.in_([int(m) for m in match_ids]))
+    now = datetime.now(timezone.utc)
+    with engine.begin() as connection:
+        ids = list(connection.execute(query).scalars())
+        if not ids:
+            return 0
+        statement = insert_ignoring_conflicts(connection, ReadState.__table__, ["user_id", "match_id"])
+        return connection.execute(statement, [{"user_id": user_id, "match_id": m, "read_at": now}
+                                              for m in ids]).rowcount or 0
+
+
+def alert_names(engine: Engine) -> dict[int, str]:
+    """Alert id -> name."""
+    with engine.connect() as connection:
+        return dict(connection.execute(select(Alert.id, Alert.name)).all())
+
+
+def topic_daily_counts(engine: Engine, topic: str, start: date, end: date) -> dict[date, int]:
+    """Articles tagged ``topic`` per UTC day, ``start <= day <= end`` (monitor.alerts.trends' counting, one key)."""
+    day = func.date(Article.published)
+    lo = datetime.combine(start, dtime(), timezone.utc)
+    hi = datetime.combine(end + timedelta(days=1), dtime(), timezone.utc)
+    query = (select(day.label("day"), func.count().label("n")).select_from(ArticleTopic)
+             .join(Article, Article.id == ArticleTopic.article_id)
+             .where(ArticleTopic.topic_id == topic, Article.published >= lo, Article.published < hi).group_by(day))
+    out: dict[date, int] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            d = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
+            out[d] = row.n
+    return out
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One day of a trend: its count, the baseline of the previous weeks and whether it spikes."""
+
+    day: date
+    count: int
+    mean: float
+    std: float
+    z: float
+    spike: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"day": self.day.isoformat(), "count": self.count, "baseline_mean": self.mean,
+                "baseline_std": self.std, "z": self.z, "spike": self.spike}
+
+
+def trend_series(counts: dict[date, int], start: date, end: date, *, weeks: int = 4, min_z: float = 3.0,
+                 min_count: int = 3) -> list[TrendPoint]:
+    """Days ``start..end`` with baseline and spike flag, by the rule of ``monitor.alerts.trends.spikes``.
+
+    ``counts`` must cover ``weeks * 7`` days before ``start`` for the first days' baselines.
+    """
+    n_days = weeks * 7
+    out = []
+    day = start
+    while day <= end:
+        count = counts.get(day, 0)
+        baseline = [counts.get(day - timedelta(days=i), 0) for i in range(1, n_days + 1)]
+        mean = statistics.fmean(baseline)
+        std = max(1.0, statistics.pstdev(baseline))
+        z = (count - mean) / std
+        out.append(TrendPoint(day, count, round(mean, 3), round(std, 3), round(z, 2),
+                              count >= min_count and z >= min_z))
+        day += timedelta(days=1)
+    return out
+
+
+def topic_trend(engine: Engine, topic: str, *, days: int = 60, weeks: int = 4,
+                end: date | None = None) -> list[TrendPoint]:
+    """The last ``days`` days of ``topic`` with baselines and spikes."""
+    if not 1 <= days <= 730:
+        raise ValueError(f"days must be between 1 and 730, got {days}")
+    end = end or datetime.now(timezone.utc).date()
+    start = end - timedelta(days=days - 1)
+    counts = topic_daily_counts(engine, topic, start - timedelta(days=weeks * 7), end)
+    return trend_series(counts, start, end, weeks=weeks)
+
+
+def article_record(engine: Engine, article_id: int) -> dict[str, Any] | None:
+    """One article with its source, topics (score and evidence) and earlier versions; None when missing."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Article.id, Article.url, Article.title, Article.text, Article.authors, Article.published,
+                   Article.fetched, Article.language, Article.duplicate_of, STORY_KEY.label("story_id"),
+                   Source.name.label("source"), Source.outlet)
+            .join(Source, Source.id == Article.source_id).where(Article.id == article_id)).first()
+        if row is None:
+            return None
+        topics = [dict(t._mapping) for t in connection.execute(
+            select(ArticleTopic.topic_id, ArticleTopic.score, ArticleTopic.evidence)
+            .where(ArticleTopic.article_id == article_id).order_by(ArticleTopic.score.desc()))]
+        versions = [dict(v._mapping) for v in connection.execute(
+            select(ArticleVersion.version, ArticleVersion.title, ArticleVersion.text, ArticleVersion.valid_from,
+                   ArticleVersion.replaced_at)
+            .where(ArticleVersion.article_id == article_id).order_by(ArticleVersion.version.desc()))]
+    return {**dict(row._mapping), "title": row.title or "", "topics": topics, "versions": versions}
+
+
+def match_evidence(engine: Engine, match_id: int) -> list[dict[str, Any]]:
+    """The evidence an alert match recorded (empty when the match is unknown)."""
+    with engine.connect() as connection:
+        return connection.execute(select(AlertMatch.evidence).where(AlertMatch.id == match_id)).scalar() or []
+
+
+class FacetCache:
+    """Facet values (sources, languages) re-read at most every ``ttl`` seconds: DISTINCT over
+    millions of articles is too slow for every page view."""
+
+    def __init__(self, engine: Engine, ttl: float = 60.0) -> None:
+        self.engine, self.ttl = engine, ttl
+        self._at = -ttl
+        self._values: dict[str, list[Any]] = {}
+
+    def get(self) -> dict[str, list[Any]]:
+        if time.monotonic() - self._at >= self.ttl:
+            with self.engine.connect() as connection:
+                sources = [dict(r._mapping) for r in connection.execute(
+                    select(Source.name, Source.outlet).order_by(Source.name))]
+                languages = sorted(connection.execute(select(Article.language).distinct()).scalars())
+            self._values = {"sources": sources, "languages": languages}
+            self._at = time.monotonic()
+        return self._values
+
+
+def sources_overview(engine: Engine, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every known source (stored or crawled) with its health, last run and that run's error counts."""
+    from monitor.catalogue.health import source_health
+
+    with engine.connect() as connection:
+        outlets = dict(connection.execute(select(Source.name, Source.outlet)).all())
+        names = sorted(set(outlets) | set(connection.execute(select(CrawlRun.source).distinct()).scalars()))
+        last_runs: dict[str, Any] = {}
+        latest = select(CrawlRun.source, func.max(CrawlRun.started).label("started")).group_by(CrawlRun.source)
+        latest_sq = latest.subquery()
+        for run in connection.execute(select(CrawlRun.source, CrawlRun.started, CrawlRun.status, CrawlRun.stats,
+                                             CrawlRun.items_stored)
+                                      .join(latest_sq, and_(latest_sq.c.source == CrawlRun.source,
+                                                            latest_sq.c.started == CrawlRun.started))):
+            last_runs[run.source] = run
+    health = source_health(engine, names, now=now)
+    out = []
+    for name in names:
+        h = health[name].as_dict()
+        run = last_runs.get(name)
+        stats = (run.stats or {}) if run else {}
+        errors = int(stats.get("log_count/ERROR", 0) or 0) + int(stats.get("downloader/exception_count", 0) or 0)
+        out.append({"name": name, "outlet": outlets.get(name, name), **h,
+                    "last_run": run.started if run else None, "last_status": run.status if run else None,
+                    "last_stored": run.items_stored if run else None, "errors": errors})
+    order = {"broken": 0, "warning": 1, "unknown": 2, "ok": 3}
+    return sorted(out, key=lambda s: (order.get(s["status"], 9), s["name"]))
+
+
+__all__ = ["FacetCache", "TrendPoint", "alert_names", "article_record", "mark_read",
+           "match_evidence", "read_matches", "sources_overview", "topic_daily_counts", "topic_trend",
+           "trend_series", "unread_counts"]

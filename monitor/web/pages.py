@@ -1,0 +1,294 @@
+"""Server-rendered pages: sign-in, alert inbox, search, article, story, topic trends, sources health.
+
+Every page reads through the same functions as the CLI; crawled text reaches the
+templates as plain strings (autoescaped) or as ``Markup`` built by
+``monitor.web.highlight`` from escaped segments.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Path, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+
+from monitor.alerts import AlertError, add_alert, inbox, list_alerts, spikes
+from monitor.alerts.manage import get_alert
+from monitor.queries import list_articles
+from monitor.search import Filters, search
+from monitor.stories import UnknownArticleError, story_of
+from monitor.topics import Document, QuerySyntaxError, Taxonomy, compile_query
+from monitor.web import data
+from monitor.web.app import render
+from monitor.web.auth import authenticate
+from monitor.web.chart import trend_svg
+from monitor.web.csrf import csrf_token
+from monitor.web.highlight import highlight, paragraphs, spans_for
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def engine_of(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def user_id(request: Request) -> int | None:
+    return request.session.get("user_id")
+
+
+def require_user(request: Request) -> int | RedirectResponse:
+    """The signed-in user's id, or a redirect to the sign-in page that comes back here."""
+    uid = user_id(request)
+    if uid is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+    return uid
+
+
+def local_path(value: str | None, default: str = "/inbox") -> str:
+    """``value`` if it is a path on this site (never ``//host`` or a scheme), else ``default``."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return default
+
+
+def parse_day(value: str | None, name: str) -> datetime | None:
+    """``YYYY-MM-DD`` as the start of that UTC day; HTTP 400 naming the field when malformed."""
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), timezone.utc)
+    except ValueError:
+        raise HTTPException(400, f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/", response_class=HTMLResponse)
+def home() -> Response:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", {"next": local_path(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, name: Annotated[str, Form()], password: Annotated[str, Form()],
+          next: Annotated[str, Form()] = "/inbox") -> Response:
+    uid = authenticate(engine_of(request), name, password)
+    if uid is None:
+        return render(request, "login.html", {"next": local_path(next), "error": "Wrong user name or password."},
+                      status_code=401)
+    request.session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
+    request.session.update({"user_id": uid, "user": name})
+    csrf_token(request)
+    return RedirectResponse(local_path(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(request: Request) -> Response:
+    uid = require_user(request)
+    if isinstance(uid, Response):
+        return uid
+    engine = engine_of(request)
+    alerts = list_alerts(engine)
+    unread = data.unread_counts(engine, uid)
+    for alert in alerts:
+        alert["unread"] = unread.get(alert["id"], 0)
+    return render(request, "inbox.html", {"alerts": alerts, "form": {}, "error": None,
+                                          "topics": sorted(Taxonomy.default().topics)})
+
+
+@router.post("/alerts", response_class=HTMLResponse)
+def create_alert(request: Request, name: Annotated[str, Form()], query: Annotated[str, Form()],
+                 topic: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
+                 source: Annotated[str, Form()] = "") -> Response:
+    uid = require_user(request)
+    if isinstance(uid, Response):
+        return uid
+    engine = engine_of(request)
+    filters = {k: [v.strip()] for k, v in (("topics", topic), ("languages", language), ("sources", source))
+               if v.strip()}
+    try:
+        add_alert(engine, name.strip(), query, owner=request.session.get("user", ""), filters=filters)
+    except (AlertError, QuerySyntaxError) as exc:
+        alerts = list_alerts(engine)
+        unread = data.unread_counts(engine, uid)
+        for alert in alerts:
+            alert["unread"] = unread.get(alert["id"], 0)
+        return render(request, "inbox.html", {
+            "alerts": alerts, "error": str(exc), "topics": sorted(Taxonomy.default().topics),
+            "form": {"name": name, "query": query, "topic": topic, "language": language, "source": source}},
+            status_code=400)
+    return RedirectResponse(f"/alerts/{quote(name.strip(), safe='')}", status_code=303)
+
+
+@router.get("/alerts/{name}", response_class=HTMLResponse)
+def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               unread_only: bool = False) -> Response:
+    uid = require_user(request)
+    if isinstance(uid, Response):
+        return uid
+    engine = engine_of(request)
+    try:
+        with engine.connect() as connection:
+            alert = get_alert(connection, name)
+        entries = inbox(engine, name, limit=limit)
+    except ValueError as exc:  # AlertError, or a name like '²' that isdigit() but is no int
+        raise HTTPException(404, str(exc) if isinstance(exc, AlertError) else f"no alert named {name!r}") from None
+    read = data.read_matches(engine, uid, [e["match_id"] for e in entries])
+    for entry in entries:
+        entry["read"] = entry["match_id"] in read
+    if unread_only:
+        entries = [e for e in entries if not e["read"]]
+    return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
+                                          "unread": data.unread_counts(engine, uid).get(alert.id, 0)})
+
+
+@router.post("/alerts/{name}/read")
+def mark_read(request: Request, name: str, match_id: Annotated[list[int] | None, Form()] = None,
+              all: Annotated[str, Form()] = "") -> Response:
+    uid = require_user(request)
+    if isinstance(uid, Response):
+        return uid
+    engine = engine_of(request)
+    try:
+        with engine.connect() as connection:
+            alert = get_alert(connection, name)
+    except ValueError as exc:  # AlertError, or a name like '²' that isdigit() but is no int
+        raise HTTPException(404, str(exc) if isinstance(exc, AlertError) else f"no alert named {name!r}") from None
+    data.mark_read(engine, uid, alert.id, None if all else (match_id or []))
+    return RedirectResponse(f"/alerts/{quote(name, safe='')}", status_code=303)
+
+
+def _filters(topic: str, source: str, language: str, since: str, until: str) -> Filters:
+    until_day = parse_day(until, "until")
+    return Filters(since=parse_day(since, "since"), until=until_day + timedelta(days=1) if until_day else None,
+                   topics=(topic,) if topic else (), sources=(source,) if source else (),
+                   languages=(language,) if language else ())
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, q: str = "", topic: str = "", source: str = "", language: str = "",
+                since: str = "", until: str = "", page: Annotated[int, Query(ge=1, le=1000)] = 1) -> Response:
+    engine = engine_of(request)
+    params = {"q": q, "topic": topic, "source": source, "language": language, "since": since, "until": until}
+    hits: list[Any] = []
+    error = None
+    more = False
+    try:
+        filters = _filters(topic, source, language, since, until)
+        found = search(engine, q.strip() or None, filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        more = len(found) > PAGE_SIZE
+        hits = found[:PAGE_SIZE]
+    except (QuerySyntaxError, HTTPException) as exc:
+        error = exc.detail if isinstance(exc, HTTPException) else str(exc)
+    facets = request.app.state.facets.get()
+    counts = {"topic": Counter(t for h in hits for t in h.article.topics),
+              "source": Counter(h.article.source for h in hits),
+              "language": Counter(h.article.language for h in hits)}
+
+    def link(**changes: Any) -> str:
+        merged = {**params, "page": 1, **changes}
+        return "/search?" + urlencode({k: v for k, v in merged.items() if v not in ("", None, 1)})
+
+    results = []
+    for hit in hits:
+        a = hit.article
+        results.append({"article": a, "title": highlight(a.title or "(untitled)", spans_for(hit.evidence, "title")),
+                        "snippets": [_snippet(a.text, ev) for ev in hit.evidence if ev.field == "text"][:2]})
+    return render(request, "search.html", {
+        "params": params, "results": results, "error": error, "page": page, "more": more, "link": link,
+        "facets": facets, "counts": counts, "topics": sorted(Taxonomy.default().topics),
+        "article_query": urlencode({"q": q}) if q.strip() else ""})
+
+
+def _snippet(text: str, ev: Any, width: int = 80) -> Any:
+    left, right = max(0, ev.start - width), min(len(text), ev.end + width)
+    body = highlight(text[left:right], [(ev.start - left, ev.end - left)])
+    return ("…" if left else "") + body + ("…" if right < len(text) else "")
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(request: Request, article_id: RowId, q: str = "",
+                 match: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+    engine = engine_of(request)
+    record = data.article_record(engine, article_id)
+    if record is None:
+        raise HTTPException(404, f"no stored article {article_id}")
+    evidence: list[Any] = []
+    source = "topics"
+    error = None
+    if q.strip():
+        source = "query"
+        try:
+            doc = Document(record["title"], record["text"], record["source"], record["language"],
+                           tuple(t["topic_id"] for t in record["topics"]))
+            evidence = [e.to_dict() for e in (compile_query(q).matches(doc) or [])]
+        except QuerySyntaxError as exc:
+            error = str(exc)
+    elif match:
+        source = "alert"
+        evidence = data.match_evidence(engine, match)
+    else:
+        evidence = [ev for t in record["topics"] for ev in (t["evidence"] or [])]
+    story = story_of(engine, str(article_id))
+    return render(request, "article.html", {
+        "a": record, "title": highlight(record["title"] or "(untitled)", spans_for(evidence, "title")),
+        "body": paragraphs(record["text"], spans_for(evidence, "text")), "highlight_source": source,
+        "marks": len(evidence), "error": error, "q": q, "story": story,
+        "topic_terms": [{"id": t["topic_id"], "score": t["score"],
+                         "terms": sorted({(ev.get("term") or "") for ev in (t["evidence"] or [])
+                                          if isinstance(ev, dict)})} for t in record["topics"]]})
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+def story_page(request: Request, story_id: RowId) -> Response:
+    try:
+        story = story_of(engine_of(request), str(story_id))
+    except UnknownArticleError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return render(request, "story.html", {"story": story})
+
+
+@router.get("/topics", response_class=HTMLResponse)
+def topics_page(request: Request) -> Response:
+    taxonomy = Taxonomy.default()
+    today = {s.key: s for s in spikes(engine_of(request), dimension="topic")}
+    topics = [{"id": t.id, "name": t.name, "parent": t.parent, "spike": today.get(t.id)}
+              for t in sorted(taxonomy.topics.values(), key=lambda t: t.id)]
+    return render(request, "topics.html", {"topics": topics, "spiking": len(today)})
+
+
+@router.get("/topics/{topic}", response_class=HTMLResponse)
+def topic_page(request: Request, topic: str, days: Annotated[int, Query(ge=7, le=365)] = 60) -> Response:
+    taxonomy = Taxonomy.default()
+    if topic not in taxonomy.topics:
+        raise HTTPException(404, f"no topic {topic!r} in the taxonomy")
+    engine = engine_of(request)
+    points = data.topic_trend(engine, topic, days=days)
+    latest = list(list_articles(engine, topic=topic, limit=15))
+    return render(request, "topic.html", {
+        "topic": taxonomy.topics[topic], "days": days, "points": points,
+        "chart": trend_svg(points, title=f"{topic}: articles per day, last {days} days"),
+        "spikes": [p for p in points if p.spike], "total": sum(p.count for p in points), "latest": latest})
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request) -> Response:
+    sources = data.sources_overview(engine_of(request))
+    summary = Counter(s["status"] for s in sources)
+    return render(request, "sources.html", {"sources": sources, "summary": summary})

@@ -1,0 +1,233 @@
+"""The dashboard over a real database through Starlette's TestClient: sign-in, CSRF, read state,
+escaping of crawled text, highlights, trends, feeds, the JSON API and the error page."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from monitor.alerts import add_alert, match_new_articles, spikes
+from monitor.db import connect
+from monitor.web import create_app
+from monitor.web.auth import UserError, add_user, check_password, hash_password, session_secret
+from monitor.web.data import topic_daily_counts, trend_series
+from monitor.web.highlight import highlight, merge_spans, paragraphs
+from tests.conftest import run_monitor
+from tests.test_search_fixtures import add_article, any_db_url  # noqa: F401 - fixture
+
+PAYLOAD_TITLE = '<script>window.__xss=1</script>"><svg onload=alert(1)> NATO Iraq'
+PAYLOAD_BODY = ('NATO Mission Iraq trains officers. <img src=x onerror=alert(2)> '
+                '<a href="javascript:alert(3)">click</a> "><svg onload=alert(4)>')
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client: TestClient, name: str = "ana", password: str = "correct horse") -> None:
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"name": name, "password": password, "csrf_token": token,
+                                           "next": "/inbox"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture()
+def site(any_db_url):  # noqa: F811
+    engine = connect(any_db_url)
+    add_user(engine, "ana", "correct horse")
+    app = create_app(engine=engine, secret="test-secret")
+    with TestClient(app) as client:
+        yield engine, client
+    engine.dispose()
+
+
+def test_highlight_escapes_every_segment_and_marks_only_the_spans() -> None:
+    text_ = "a <b>NATO</b> & <script>x</script> NATO"
+    start = text_.index("NATO")
+    out = str(highlight(text_, [(start, start + 4), (len(text_) - 4, len(text_))]))
+    assert "<b>" not in out and "<script>" not in out
+    assert out.count("<mark>") == 2 and "&lt;b&gt;<mark>NATO</mark>&lt;/b&gt;" in out
+    assert merge_spans([(5, 9), (0, 2), (1, 3), (8, 12), (20, 30)], 25) == [(0, 3), (5, 12), (20, 25)]
+    lines = paragraphs("one NATO\n\ntwo <i>NATO</i>", [(4, 8), (17, 21)])
+    assert [str(p) for p in lines] == ["one <mark>NATO</mark>", "two &lt;i&gt;<mark>NATO</mark>&lt;/i&gt;"]
+
+
+def test_passwords_are_scrypt_hashed_and_users_validated(tmp_path: Path, db_url: str) -> None:
+    stored = hash_password("s3cret-pass")
+    assert stored.startswith("scrypt$") and "s3cret-pass" not in stored
+    assert check_password("s3cret-pass", stored) and not check_password("wrong-pass", stored)
+    engine = connect(db_url)
+    add_user(engine, "ana", "long enough")
+    with pytest.raises(UserError, match="already exists"):
+        add_user(engine, "ana", "long enough")
+    with pytest.raises(UserError, match="at least 8"):
+        add_user(engine, "bob", "short")
+    secret = session_secret(tmp_path, environ={})
+    assert secret == session_secret(tmp_path, environ={}) and len(secret) > 40
+    assert (tmp_path / "web-secret").stat().st_mode & 0o077 == 0
+    assert session_secret(tmp_path, environ={"MONITOR_WEB_SECRET": "abc"}) == "abc"
+
+
+def test_trend_series_flags_the_same_spikes_as_the_alerts_module(db_url: str) -> None:
+    engine = connect(db_url)
+    today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    for back in range(1, 29, 3):
+        add_article(engine, "s", f"quiet {back}", "body", published=today - timedelta(days=back), topics=("nato",))
+    for i in range(8):
+        add_article(engine, "s", f"burst {i}", "body", published=today, topics=("nato",))
+    end = today.date()
+    counts = topic_daily_counts(engine, "nato", end - timedelta(days=40), end)
+    points = trend_series(counts, end - timedelta(days=9), end)
+    expected = {s.key for s in spikes(engine, dimension="topic", day=end)}
+    assert ("nato" in expected) == points[-1].spike is True
+    assert points[-1].count == 8 and not any(p.spike for p in points[:-1])
+
+
+def test_state_changes_need_sign_in_and_a_csrf_token(site) -> None:
+    engine, client = site
+    assert client.get("/inbox", follow_redirects=False).headers["location"].startswith("/login?next=%2Finbox")
+    token = csrf_of(client.get("/login").text)
+    assert client.post("/login", data={"name": "ana", "password": "correct horse"}).status_code == 403
+    bad = client.post("/login", data={"name": "ana", "password": "wrong password", "csrf_token": token})
+    assert bad.status_code == 401 and "Wrong user name or password" in bad.text
+    assert client.post("/alerts", data={"name": "x", "query": "nato", "csrf_token": token},
+                       follow_redirects=False).headers["location"].startswith("/login")
+    sign_in(client)
+    assert client.post("/alerts", data={"name": "x", "query": "nato"}).status_code == 403  # no token
+    token = csrf_of(client.get("/inbox").text)
+    assert client.post("/alerts", data={"name": "x", "query": "nato", "csrf_token": "forged"}).status_code == 403
+    created = client.post("/alerts", data={"name": "x", "query": "nato", "csrf_token": token},
+                          follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"] == "/alerts/x"
+    rejected = client.post("/alerts", data={"name": "y", "query": '"unclosed', "csrf_token": token})
+    assert rejected.status_code == 400 and "unterminated phrase" in rejected.text
+
+
+def test_inbox_counts_unread_until_marked_read_per_user(site) -> None:
+    engine, client = site
+    add_user(engine, "bob", "another pass")
+    sign_in(client)
+    token = csrf_of(client.get("/inbox").text)
+    client.post("/alerts", data={"name": "iraq", "query": '"NATO Mission Iraq"', "csrf_token": token})
+    first = add_article(engine, "b2", "NATO Mission Iraq extended", "The NATO Mission Iraq is extended.")
+    copy = add_article(engine, "eeas", "NATO Mission Iraq extended", "The NATO Mission Iraq is extended.",
+                       story_id=first)
+    second = add_article(engine, "nato", "Other", "NATO Mission Iraq advisers arrive in Baghdad.")
+    assert match_new_articles(engine, [first, copy, second]) == 2
+    inbox = client.get("/inbox").text
+    assert re.search(r'data-unread="2"', inbox)
+    page = client.get("/alerts/iraq").text
+    assert "also in 1 outlet" in page and page.count('class="entry unread"') == 2
+    assert "[NATO Mission Iraq]" in page  # the evidence snippet
+    match_id = re.search(r'name="match_id" value="(\d+)"', page).group(1)
+    client.post("/alerts/iraq/read", data={"match_id": match_id, "csrf_token": token})
+    assert 'data-unread="1"' in client.get("/inbox").text
+    other = TestClient(client.app)
+    sign_in(other, "bob", "another pass")
+    assert 'data-unread="2"' in other.get("/inbox").text  # read state is per user
+    client.post("/alerts/iraq/read", data={"all": "1", "csrf_token": token})
+    assert 'data-unread="0"' in client.get("/inbox").text
+    assert client.get("/alerts/nope").status_code == 404
+
+
+def test_crawled_payloads_are_shown_as_text_on_every_page(site) -> None:
+    engine, client = site
+    sign_in(client)
+    add_alert(engine, "xss", '"NATO Mission Iraq"')
+    article = add_article(engine, "b2", PAYLOAD_TITLE, PAYLOAD_BODY, topics=("nato",),
+                          url="javascript:alert(5)")
+    match_new_articles(engine, [article])
+    pages = ["/alerts/xss", f"/articles/{article}", f"/articles/{article}?q=iraq", f"/stories/{article}",
+             "/search?q=iraq", "/topics/nato"]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = response.text
+        assert "<script>window.__xss" not in body and "<svg onload" not in body and "<img src=x" not in body, path
+        assert 'href="javascript:' not in body, path
+        assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in body, path
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+    article_page = client.get(f"/articles/{article}?q=%22NATO+Mission+Iraq%22").text
+    assert "<mark>NATO Mission Iraq</mark> trains officers. &lt;img src=x onerror=alert(2)&gt;" in article_page
+    feed = client.get("/feeds/alerts/xss.atom")
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    assert "<script>" not in feed.text and "&lt;script&gt;" in feed.text
+
+
+def test_topic_page_draws_the_trend_as_inline_svg_and_sources_show_health(site) -> None:
+    engine, client = site
+    now = datetime.now(timezone.utc)
+    for i in range(5):
+        add_article(engine, "b2", f"csdp {i}", "CSDP mission", published=now - timedelta(days=i), topics=("csdp",))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO crawl_runs (run_key, source, started, finished, status, items_stored, stats) "
+            "VALUES ('r1', 'b2', :t, :t, 'finished', 5, '{\"monitor/listed\": 5, \"log_count/ERROR\": 2}')"),
+            {"t": now.isoformat()})
+    page = client.get("/topics/csdp?days=30").text
+    assert page.count('class="bar') == 30 and 'class="baseline"' in page and "<svg" in page
+    assert client.get("/api/topics/csdp/trend?days=7").json()[-1]["count"] == 1
+    sources = client.get("/sources").text
+    assert "B2" in sources and 'class="status' in sources
+    api = {s["name"]: s for s in client.get("/api/sources").json()}
+    assert api["b2"]["errors"] == 2 and api["b2"]["runs"] == 1 and api["b2"]["last_success"] is None
+    assert client.get("/topics/not-a-topic").status_code == 404
+
+
+def test_search_api_and_page_filter_and_explain_bad_input(site) -> None:
+    engine, client = site
+    day = datetime(2025, 3, 4, 10, tzinfo=timezone.utc)
+    add_article(engine, "b2", "Iraq training", "NATO trains in Iraq.", language="en", published=day, topics=("nato",))
+    add_article(engine, "b2", "Irak formation", "L'OTAN en Irak.", language="fr", published=day)
+    body = client.get("/api/search", params={"q": "iraq OR irak", "language": "fr"}).json()
+    assert [h["language"] for h in body["hits"]] == ["fr"]
+    assert client.get("/api/search", params={"q": "iraq", "since": "2025-03-05"}).json()["hits"] == []
+    assert len(client.get("/api/search", params={"q": "iraq", "until": "2025-03-04"}).json()["hits"]) == 1
+    assert client.get("/api/search", params={"since": "yesterday"}).status_code == 422
+    assert client.get("/search", params={"since": "yesterday"}).status_code == 200  # shown as an error on the page
+    assert client.get("/api/search", params={"q": "a AND"}).status_code == 400
+    assert client.get("/api/search", params={"limit": 0}).status_code == 422
+    page = client.get("/search", params={"q": "iraq OR irak", "topic": "nato"}).text
+    assert "<mark>Iraq</mark>" in page and "Irak formation" not in page
+    assert client.get("/api/articles/999999").status_code == 404
+    spec = client.get("/api/openapi.json").json()
+    assert {"/api/search", "/api/articles/{article_id}", "/api/topics/{topic}/trend"} <= set(spec["paths"])
+
+
+def test_server_errors_show_a_page_without_traceback(db_url: str) -> None:
+    engine = connect(db_url)
+    app = create_app(engine=engine, secret="s")
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE crawl_runs"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/sources")
+        api = client.get("/api/sources")
+    assert page.status_code == 500 and "Something went wrong" in page.text
+    assert "Traceback" not in page.text and "crawl_runs" not in page.text
+    assert api.status_code == 500 and "crawl_runs" not in api.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_users_cli_stores_a_hash_and_serve_has_help(db_url: str) -> None:
+    added = run_monitor("users", "add", "carla", "--db", db_url, env={"MONITOR_WEB_PASSWORD": "pass-word-1"})
+    assert added.returncode == 0, added.stderr
+    again = run_monitor("users", "add", "carla", "--db", db_url, env={"MONITOR_WEB_PASSWORD": "pass-word-1"})
+    assert again.returncode != 0 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    engine = connect(db_url)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT password_hash FROM web_users WHERE name='carla'")).scalar()
+    assert check_password("pass-word-1", stored) and "pass-word-1" not in stored
+    assert "--port" in run_monitor("serve", "--help").stdout
+
+
+def test_login_redirect_target_stays_on_this_site(site) -> None:
+    _, client = site
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"name": "ana", "password": "correct horse", "csrf_token": token,
+                                           "next": "//evil.example/x"}, follow_redirects=False)
+    assert response.headers["location"] == "/inbox"
