@@ -61,6 +61,22 @@ def test_long_single_language_text_is_not_mixed() -> None:
     assert detect_language(" ".join([GERMAN] * 20)).language == "de"
 
 
+def test_long_page_with_a_foreign_block_keeps_its_language() -> None:
+    german = (
+        "Die Verteidigungsminister der Europäischen Union haben sich am Dienstag in Brüssel getroffen. "
+        "Sie sprachen über die Lage in der Ukraine, über gemeinsame Beschaffung und über die Ausbildung "
+        "ukrainischer Soldaten. Der Außenbeauftragte sagte, die Unterstützung werde fortgesetzt. "
+    )
+    english = (
+        "Episode 12: The Last Frontier - Episode 13: Into the Dark - Episode 14: Home Again - "
+        "Episode 15: The Long Road - Episode 16: Friends and Enemies - Episode 17: The Final Word. "
+    )
+    # 17 % English, in two blocks where three fixed windows (0, 1/3, 2/3) would land: that said "en"
+    page = german * 4 + english * 2 + german * 4 + english * 2 + german * 4
+    assert detect_language(page).language == "de"
+    assert detect_language(f"{ENGLISH} {GERMAN}").language == "und"  # half and half stays mixed
+
+
 def test_declared_prior_tips_a_close_call_and_flags_disagreement() -> None:
     bosnian = eval_sample("bs", 60) if SENTENCES.is_dir() else []
     if bosnian:  # the prior wins close hr/bs calls, so declaring "bs" finds more Bosnian

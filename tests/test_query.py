@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.topics import Document, QuerySyntaxError, Taxonomy, compile_query, parse_query
+from monitor.topics.normalize import WORD_RE, normalize_word, tokenize
 from monitor.topics.query import And, Field, Near, Not, Or, Phrase, SetRef, Term
 
 SETS = Taxonomy({}, {"nato": ["NATO", "OTAN", "NAVO", "Sojusz* Północnoatlantyck*", "North Atlantic Treaty Organization"]}, {})
@@ -134,6 +135,27 @@ def test_evidence_offsets() -> None:
     text = "Hier, la mission de l'OTAN en Irak."
     ev = m('"mission de l\'OTAN" NEAR/2 irak*', text=text)
     assert [(e.term, text[e.start : e.end]) for e in ev] == [("mission de l'OTAN", "mission de l'OTAN"), ("irak*", "Irak")]
+
+
+def test_turkish_dotted_capital_and_letters_that_fold_oddly() -> None:
+    # casefold("İ") is "i" + a combining dot; the dot must not split or stay in the word
+    assert m("istanbul", text="İstanbul'da NATO zirvesi") is not None
+    ev = m("polnoc", text="ͺ Straße Północ")  # U+037A must not shift the word positions
+    assert ev and "ͺ Straße Północ"[ev[0].start : ev[0].end] == "Północ"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200))
+def test_tokenize_words_offsets_and_positions_agree(text: str) -> None:
+    tokens = tokenize(text)
+    originals = [text[a:b] for a, b in zip(tokens.starts, tokens.ends)]
+    assert originals == WORD_RE.findall(text)
+    assert tokens.words == [normalize_word(w) for w in originals]
+    assert tokens.joined == " " + " ".join(tokens.words) + " "
+    assert all(w and " " not in w for w in tokens.words)
+    positions = list(tokens.word_at)
+    assert tokens.word_indices(positions) == list(range(len(tokens)))  # maps every word
+    assert tokens.word_indices(positions[::7]) == list(range(0, len(tokens), 7))  # counts spaces
 
 
 def test_unknown_set_is_reported() -> None:

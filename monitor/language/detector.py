@@ -5,7 +5,7 @@ filter on it). Pages often declare a language, frequently wrongly (templates lef
 "en-US"), so the declaration is a prior, not the answer, and disagreements are flagged.
 
 How, per call (bounded cost whatever the article length):
-1. sample at most ``SAMPLE_CHARS`` characters from three places in the text;
+1. sample 3 to 6 windows spread over the text (at most 720 characters);
 2. classify the script; Greek, Arabic, Han/Kana/Hangul decide directly or via langdetect;
 3. Latin and Cyrillic text is scored by the shipped n-gram profiles (``profiles.py``),
    plus a Maltese cue (``maltese.py``); when that is not clear-cut, langdetect
@@ -27,8 +27,11 @@ from monitor.language.ngrams import MAX_N
 from monitor.language.profiles import load_profiles
 
 UNDETERMINED = "und"
-SAMPLE_CHARS = 420  # characters scored per text, taken from WINDOWS places
-WINDOWS = 3
+SAMPLE_CHARS = 420  # texts up to this length are scored whole; longer ones are sampled
+WINDOWS = 3  # windows of SAMPLE_CHARS / 3 characters on texts up to 4 * CHARS_PER_WINDOW long
+MAX_WINDOWS = 6  # long texts: one window per CHARS_PER_WINDOW characters, up to this many
+CHARS_PER_WINDOW = 400
+MIN_WIDTH = 120  # characters per window when there are more than WINDOWS windows
 MIN_LETTERS = 10  # fewer letters than this: "und"
 SCRIPT_SHARE = 0.75  # the main script must hold this share of letters, else "und" (mixed)
 CHUNK_LETTERS = 40  # sentences are merged into chunks of at least this many letters
@@ -66,14 +69,20 @@ class LanguageResult:
 
 
 def _sample(text: str) -> list[str]:
-    """Up to ``WINDOWS`` pieces totalling ~``SAMPLE_CHARS`` characters, cut at spaces."""
+    """Pieces of ``text`` to score, cut at spaces: the whole text when short, else
+    ``WINDOWS`` to ``MAX_WINDOWS`` windows spread evenly from the start.
+
+    Long pages get more (narrower) windows so that one block in another language
+    (a quote, a list of titles) cannot dominate the sample; the cost stays bounded
+    (at most ``MAX_WINDOWS * MIN_WIDTH`` characters)."""
     text = text.strip()
     if len(text) <= SAMPLE_CHARS:
         return [text]
-    width = SAMPLE_CHARS // WINDOWS
+    windows = max(WINDOWS, min(MAX_WINDOWS, len(text) // CHARS_PER_WINDOW))
+    width = max(MIN_WIDTH, SAMPLE_CHARS // windows)
     pieces = []
-    for k in range(WINDOWS):  # start, 1/3 and 2/3: article tails are often credits/references
-        start = (len(text) - width) * k // WINDOWS
+    for k in range(windows):  # evenly from the start: article tails are often credits/references
+        start = (len(text) - width) * k // windows
         if start:
             space = text.find(" ", start, start + 40)
             start = space + 1 if space >= 0 else start
@@ -139,10 +148,11 @@ def _softmax(scores: dict[str, float]) -> dict[str, float]:
 def _profile_scores(script: str, chunks: list[str]) -> tuple[dict[str, float], bool]:
     """Tempered log-likelihood per language over all chunks, and whether chunks disagree."""
     profile = load_profiles()[script]
-    per_chunk = [profile.score(chunk) for chunk in chunks]
+    scored = [profile.score_and_letters(chunk) for chunk in chunks]
+    per_chunk = [scores for scores, _ in scored]
+    letters = [n for _, n in scored]
     totals = [sum(column) for column in zip(*per_chunk)]
     winner = max(range(len(totals)), key=totals.__getitem__)
-    letters = [len(_ANY_LETTER.findall(chunk)) for chunk in chunks]
     disagreeing = sum(
         n for scores, n in zip(per_chunk, letters) if n and (max(scores) - scores[winner]) / n > MIXED_GAP
     )

@@ -31,13 +31,16 @@ class ProfileSet:
 
     def score(self, text: str) -> list[float]:
         """Log-likelihood of ``text`` under each language (same order as ``languages``)."""
+        return self.score_and_letters(text)[0]
+
+    def score_and_letters(self, text: str) -> tuple[list[float], int]:
+        """``score(text)`` and the number of letters scored (its 1-grams)."""
         grams, per_order = ngrams(text, MAX_N)
         # Column sums over dense per-gram vectors run in C (~6x a per-language loop).
         columns = zip(*filter(None, map(self.index.get, grams)))
         scores = [sum(column) for column in columns] or [0.0] * len(self.languages)
-        for i, floors in enumerate(self.floors):
-            scores[i] += sum(n * f for n, f in zip(per_order, floors))
-        return scores
+        # Every n-gram first scores its order's floor: one dot product per language.
+        return [s + sum(map(float.__mul__, f, per_order)) for s, f in zip(scores, self.floors)], per_order[0]
 
 
 def _build(raw: dict[str, dict], languages: tuple[str, ...]) -> ProfileSet:

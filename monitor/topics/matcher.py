@@ -11,7 +11,8 @@ occurrences ``(field, first_word, end_word, label)`` when the rule matches
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import ahocorasick
@@ -48,11 +49,16 @@ class FieldIndex:
 
     def __init__(self, text: str, automaton: ahocorasick.Automaton | None) -> None:
         self.tokens: Tokens = tokenize(text)
-        hits: dict[int, list[int]] = defaultdict(list)
-        if automaton is not None and self.tokens.words:
-            word_at = self.tokens.word_at
-            for end, (key_id, key_len) in automaton.iter(self.tokens.joined):
-                hits[key_id].append(word_at[end - key_len + 2])
+        hits: dict[int, list[int]] = {}
+        if automaton is not None and len(self.tokens):
+            found = list(automaton.iter(self.tokens.joined))  # (end, (key id, key length))
+            if found:
+                words = self.tokens.word_indices([end - length + 2 for end, (_, length) in found])
+                for (_, (key_id, _)), word in zip(found, words):
+                    if key_id in hits:
+                        hits[key_id].append(word)
+                    else:
+                        hits[key_id] = [word]
         self.hits = hits
         self._sets: dict[int, set[int]] = {}
 
@@ -66,25 +72,55 @@ class FieldIndex:
 class DocIndex:
     """A document scanned once: per-field indexes plus metadata for scopes."""
 
-    __slots__ = ("doc", "fields", "hit_keys", "memo")
+    __slots__ = ("doc", "fields", "hit_keys", "memo", "made", "prepared")
 
     def __init__(self, doc: Document, automaton: ahocorasick.Automaton | None) -> None:
         self.doc = doc
         self.fields = {"title": FieldIndex(doc.title, automaton), "text": FieldIndex(doc.text, automaton)}
         self.hit_keys: set[int] = set(self.fields["title"].hits) | set(self.fields["text"].hits)
-        self.memo: dict[tuple[int, tuple[str, ...]], Result] = {}  # shared term sets, evaluated once per doc
+        self.memo: dict[object, object] = {}  # shared term sets and terms, evaluated once per doc
+        self.made: dict[Occ, Evidence] = {}  # Evidence objects shared by the topics citing a span
+        self.prepared: dict[int, tuple[list[Occ], list]] = {}  # id(occurrence list) -> sorted entries
 
-    def evidence(self, occs: Sequence[Occ]) -> list[Evidence]:
-        """Occurrences as Evidence with character offsets into the original fields."""
+    def evidence(self, occs: Iterable[Occ]) -> list[Evidence]:
+        """Occurrences as Evidence with character offsets into the original fields
+        (title first, then by position; one Evidence per span)."""
+        return [entry[4] for entry in self._entries(list(occs))]
+
+    def evidence_of(self, groups: Sequence[list[Occ]]) -> list[Evidence]:
+        """``evidence`` of several occurrence lists together.  Each list is sorted and
+        turned into Evidence once per document (topics share term results), so a
+        topic only merges ready lists."""
+        if len(groups) == 1:
+            return [entry[4] for entry in self._entries(groups[0])]
         out = []
-        seen: set[tuple[str, int, int]] = set()
-        for field, first, end, label in sorted(set(occs), key=lambda o: (o[0] != "title", o[1], o[2], o[3])):
-            if (field, first, end) in seen:  # one span matched by several items ("Irak", "Irak*")
-                continue
-            seen.add((field, first, end))
-            tokens = self.fields[field].tokens
-            out.append(Evidence(label, field, tokens.starts[first], tokens.ends[end - 1]))
+        last = None
+        for entry in sorted(chain.from_iterable(map(self._entries, groups))):
+            if entry[:3] != last:  # one span matched by several items ("Irak", "Irak*")
+                last = entry[:3]
+                out.append(entry[4])
         return out
+
+    def _entries(self, occs: list[Occ]) -> list[tuple[int, int, int, str, Evidence]]:
+        """(field rank, first word, end word, label, Evidence) per distinct span, sorted."""
+        cached = self.prepared.get(id(occs))
+        if cached is not None and cached[0] is occs:
+            return cached[1]
+        entries = []
+        last = None
+        made = self.made
+        for rank, first, end, label, field in sorted({(o[0] != "title", o[1], o[2], o[3], o[0]) for o in occs}):
+            if (rank, first, end) == last:
+                continue
+            last = (rank, first, end)
+            occ = (field, first, end, label)
+            ev = made.get(occ)
+            if ev is None:
+                tokens = self.fields[field].tokens
+                ev = made[occ] = Evidence(label, field, tokens.starts[first], tokens.ends[end - 1])
+            entries.append((int(rank), first, end, label, ev))
+        self.prepared[id(occs)] = (occs, entries)
+        return entries
 
 
 # ------------------------------------------------------------- compiled nodes
@@ -275,6 +311,15 @@ class Compiler:
         self._set_nodes: dict[str, CNode] = {}
         self._automaton: ahocorasick.Automaton | None = None
         self._built_for = -1
+        self._compiled: dict[str, CNode] = {}
+
+    def compile_source(self, source: str) -> CNode:
+        """Parse and compile ``source`` once: topics citing the same term or query
+        share one node, so its per-document result is computed once."""
+        node = self._compiled.get(source)
+        if node is None:
+            node = self._compiled[source] = self.compile(parse_query(source))
+        return node
 
     def key_id(self, key: str) -> int:
         kid = self.keys.get(key)
