@@ -19,6 +19,7 @@ MONITOR_CATALOGUE = None  # None: MONITOR_CATALOGUE env var or the bundled catal
 MONITOR_STORE = True  # False: run the pipeline without writing (monitor fetch --no-store)
 MONITOR_STORE_BATCH_SIZE = 100
 MONITOR_SKIP_SEEN = True  # never download an article that is already stored
+MONITOR_REDIS_URL = _config.redis_url  # set: shared "seen" claims and story index (monitor/distributed)
 MONITOR_ALERTS = True  # match new and revised articles against every alert as they are stored
 
 ITEM_PIPELINES = {

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.replica import SITES_DIR, ReplicaServer
+from tests.db_fixtures import both_databases, postgres_url  # noqa: F401 - SQLite + PostgreSQL fixtures
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO.parent / "shared" / "corpora"

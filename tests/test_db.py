@@ -12,6 +12,7 @@ from monitor.db.migrate import current_revision, head_revision
 from monitor.db.base import all_metadata, include_name
 from monitor.db.models import Article, ArticleTopic
 from monitor.db.store import ArticleStore, SourceInfo
+from tests.db_fixtures import db_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
 
 NOW = datetime(2024, 3, 12, 9, 30, tzinfo=timezone(timedelta(hours=1)))
 
@@ -30,8 +31,9 @@ def test_migrations_create_the_models_schema(db_url: str) -> None:
     assert current_revision(engine) == head_revision(engine)
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection, opts={"include_name": include_name}), all_metadata()) == []
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 def test_batches_flush_at_size_and_replays_store_nothing_twice(db_url: str) -> None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from monitor.db.engine import make_engine
 from monitor.extract import extract_article
 from monitor.replica import SITES_DIR, TRUTH, ReplicaServer
 from tests.conftest import run_monitor
+from tests.db_fixtures import db_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
 
 ORIGINAL = next(a for a in json.loads(TRUTH.read_text()) if a["site"] == "nato" and not a["duplicate_of"])
 COPY_PAGE = """<html lang="en"><head><title>{title} | The Paper</title></head><body>
@@ -60,8 +61,12 @@ def crawl(server: ReplicaServer, catalogue: Path, db_url: str, *sources: str) ->
 
 
 def query(db_url: str, sql: str) -> list[tuple]:
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
-        return connection.execute(sql).fetchall()
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.exec_driver_sql(sql).all()]
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture()

@@ -15,6 +15,7 @@ from monitor.db.store import ArticleStore, SourceInfo
 from monitor.enrich import default_tagger
 from monitor.topics import compile_query
 from monitor.topics.stored import backtest, retag
+from tests.db_fixtures import db_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
 
 NOW = datetime.now(timezone.utc)
 TEXTS = [

@@ -26,7 +26,7 @@ ARTICLE_SELECTORS = ("title", "authors", "published", "text")
 LISTING_SELECTORS = ("teaser", "teaser_link", "teaser_date", "next_page")
 POLITENESS_KEYS = ("download_delay", "concurrency")
 FIELDS = ("name", "outlet", "kind", "start_urls", "languages", "homepage", "poll_interval_minutes", "selectors",
-          "politeness", "paywall", "spider", "url_pattern", "max_pages")
+          "politeness", "paywall", "spider", "url_pattern", "max_pages", "min_interval_minutes", "max_interval_minutes")
 
 
 class CatalogueError(ValueError):
@@ -50,6 +50,8 @@ class Source:
     spider: str | None = None
     url_pattern: str | None = None  # regex an article URL must match (sitemaps and listings list other pages too)
     max_pages: int = 3  # pages of a listing or API to follow per routine crawl (a backfill goes to --since)
+    min_interval_minutes: int | None = None  # scheduler bounds on the adaptive poll interval (monitor.schedule)
+    max_interval_minutes: int | None = None
 
     def article_selectors(self) -> dict[str, str]:
         """The selectors that override extracted article fields (title, authors, published, text)."""
@@ -166,6 +168,12 @@ def parse_entry(entry: dict[str, Any], *, where: str) -> Source:
     max_pages = entry.get("max_pages", 3)
     if not isinstance(max_pages, int) or isinstance(max_pages, bool) or not 1 <= max_pages <= 100:
         raise fail("max_pages", "a whole number of pages between 1 and 100")
+    bounds = {key: entry.get(key) for key in ("min_interval_minutes", "max_interval_minutes")}
+    for key, value in bounds.items():
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 7 * 24 * 60):
+            raise fail(key, "a whole number of minutes between 1 and 10080")
+    if not (bounds["min_interval_minutes"] or 1) <= interval <= (bounds["max_interval_minutes"] or 7 * 24 * 60):
+        raise fail("poll_interval_minutes", "must lie between min_interval_minutes and max_interval_minutes")
     unknown = sorted(set(entry) - set(FIELDS))
     if unknown:
         raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(FIELDS))})")
@@ -174,6 +182,7 @@ def parse_entry(entry: dict[str, Any], *, where: str) -> Source:
         languages=tuple(x.lower() for x in languages), homepage=homepage,
         poll_interval_minutes=interval, selectors=dict(selectors), politeness=dict(politeness),
         paywall=paywall, spider=spider, url_pattern=url_pattern, max_pages=max_pages,
+        min_interval_minutes=bounds["min_interval_minutes"], max_interval_minutes=bounds["max_interval_minutes"],
     )
 
 

@@ -45,8 +45,10 @@ class MonitorGroup(click.Group):
 @click.version_option(__version__, prog_name="monitor")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("--log-json", is_flag=True, envvar="MONITOR_LOG_JSON",
+              help="Log one JSON object per line (also MONITOR_LOG_JSON=1).")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
+def cli(ctx: click.Context, verbose: int, debug: bool, log_json: bool) -> None:
     """Media monitoring for defence and European-policy news.
 
     Crawl outlets, extract and tag articles, and query what was stored. The
@@ -60,12 +62,16 @@ def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.root.handlers:  # Scrapy lowers the root logger's level; the handler filters
         handler.setLevel(level)
+    if log_json:
+        from monitor.schedule.jsonlog import use_json_logs
+
+        use_json_logs()
 
 
 def _register() -> None:
-    from monitor.cli import alerts, articles, crawl, db, search, sources, text, topics, web
+    from monitor.cli import alerts, articles, crawl, db, schedule, search, sources, text, topics, web
 
-    for module in (crawl, text, articles, topics, sources, alerts, search, web, db):
+    for module in (crawl, text, articles, topics, sources, alerts, search, db, schedule, web):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -39,7 +39,15 @@ def store_for(crawler: Crawler) -> ArticleStore:
     with _lock:
         key = url or ""
         if key not in _stores:
-            store = ArticleStore(engine, batch_size=crawler.settings.getint("MONITOR_STORE_BATCH_SIZE", 100))
+            batch_size = crawler.settings.getint("MONITOR_STORE_BATCH_SIZE", 100)
+            redis_url = crawler.settings.get("MONITOR_REDIS_URL")
+            if redis_url:  # distributed crawl: pending URLs/hashes are claimed in Redis for every worker
+                from monitor.distributed.store import SharedArticleStore
+
+                store: ArticleStore = SharedArticleStore(engine, redis_url, batch_size=batch_size,
+                                                         prefix=crawler.settings.get("MONITOR_REDIS_PREFIX"))
+            else:
+                store = ArticleStore(engine, batch_size=batch_size)
             if crawler.settings.getbool("MONITOR_ALERTS", True):
                 store.within_flush(match_alerts)
             _stores[key] = store

@@ -13,10 +13,13 @@ MODEL_MODULES = (
     "monitor.dedupe.models",
     "monitor.alerts.models",
     "monitor.catalogue.models",
+    "monitor.schedule.models",
     "monitor.web.models",
 )
 # Tables the migrations create that no model describes: SQLite's FTS5 index and its shadow tables.
 UNMODELLED_TABLE_PREFIXES = ("articles_fts",)
+# ... and PostgreSQL's expression index for full-text search (a GIN index over to_tsvector(...)).
+UNMODELLED_INDEXES = ("ix_articles_fts",)
 
 
 class Base(DeclarativeBase):
@@ -25,6 +28,8 @@ class Base(DeclarativeBase):
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic filter: compare every table except the unmodelled full-text index tables."""
+    if type_ == "index" and name in UNMODELLED_INDEXES:
+        return False
     return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_TABLE_PREFIXES))
 
 

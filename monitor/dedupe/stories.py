@@ -35,7 +35,7 @@ class StoryResolver:
 
     def __init__(self, engine: Engine, index: StoryIndex | None = None) -> None:
         self.engine = engine
-        self.index = index or StoryIndex()
+        self.index = index if index is not None else StoryIndex()  # an empty index is falsy (len 0)
         self._lock = threading.Lock()
         self._load()
 
@@ -85,5 +85,13 @@ def resolver_for(engine: Engine) -> StoryResolver:
     key = engine.url.render_as_string(hide_password=False)
     with _resolvers_lock:
         if key not in _resolvers:
-            _resolvers[key] = StoryResolver(engine)
+            from monitor.config import load_config
+
+            redis_url = load_config().redis_url
+            if redis_url:  # distributed crawl: the LSH bands and new signatures are shared through Redis
+                from monitor.distributed.stories import shared_resolver
+
+                _resolvers[key] = shared_resolver(engine, redis_url)
+            else:
+                _resolvers[key] = StoryResolver(engine)
         return _resolvers[key]

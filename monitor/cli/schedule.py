@@ -1,0 +1,164 @@
+"""``monitor schedule | status | worker``: scheduled crawls, what is due or broken, distributed workers."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from monitor.catalogue import find_source, load_catalogue
+from monitor.cli.output import echo_json, echo_jsonl, echo_table
+
+DB_OPTION = click.option("--db", "db_url", envvar="MONITOR_DB_URL",
+                         help="Database URL (default: MONITOR_DB_URL or ./monitor.sqlite).")
+CATALOGUE_OPTION = click.option("--catalogue", type=click.Path(dir_okay=False, path_type=Path),
+                                envvar="MONITOR_CATALOGUE",
+                                help="Catalogue file (default: MONITOR_CATALOGUE or the bundled catalogue).")
+
+
+def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="--set")
+        settings[name] = value
+    return settings
+
+
+@click.command("schedule")
+@click.argument("sources", nargs=-1)
+@CATALOGUE_OPTION
+@click.option("--base-url", help="Replace {{REPLICA}} in catalogue URLs with this base URL (offline replicas).")
+@DB_OPTION
+@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Crawls running at the same time.")
+@click.option("--interval-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Multiply every catalogue interval (e.g. 0.001 turns an hour into 3.6 s; for tests).")
+@click.option("--jitter", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True,
+              help="Spread each next run by up to +/- this share of the interval.")
+@click.option("--seed", type=int, help="Seed of the jitter RNG (reproducible schedules).")
+@click.option("--once", is_flag=True, help="Run the sources due now, wait for them, and exit (cron).")
+@click.option("--rounds", type=click.IntRange(min=1), help="Run N rounds (each waits until sources are due), then exit.")
+@click.option("--deliver-every", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Minutes between alert deliveries (each alert's digest period still applies); 0: never.")
+@click.option("--scrapyd", "scrapyd_url", metavar="URL", help="Send crawls to this Scrapyd node's schedule.json.")
+@click.option("--project", default="monitor", show_default=True, help="Scrapyd project name.")
+@click.option("--deploy", is_flag=True, help="With --scrapyd: build and upload the project egg first.")
+@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep each local crawl's output in DIR/SOURCE.log.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting for every crawl.")
+@click.pass_context
+def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path | None, base_url: str | None,
+                     db_url: str | None, concurrency: int, interval_scale: float, jitter: float, seed: int | None,
+                     once: bool, rounds: int | None, deliver_every: float, scrapyd_url: str | None, project: str,
+                     deploy: bool, log_dir: Path | None, settings: tuple[str, ...]) -> None:
+    """Run scheduled crawls of SOURCES (default: the whole catalogue) until SIGTERM.
+
+    Each source is polled at its catalogue interval, shortened while it publishes
+    and lengthened while it is quiet (within min/max_interval_minutes), with
+    jitter. Crawls run as separate `monitor crawl NAME` processes (or Scrapyd
+    jobs); a failed crawl is retried with back-off; alert digests are delivered.
+    SIGTERM lets running crawls finish, records them, and exits. With --once or
+    --rounds, prints one JSON object per finished crawl.
+    """
+    from monitor.config import load_config
+    from monitor.db import connect
+    from monitor.schedule.daemon import Scheduler, SchedulerOptions
+    from monitor.schedule.launchers import Launcher, LocalLauncher, ScrapydLauncher
+    from monitor.schedule.policy import cadence_for
+
+    if once and rounds:
+        raise click.UsageError("--once and --rounds N are alternatives (--once is --rounds 1)")
+    if deploy and not scrapyd_url:
+        raise click.UsageError("--deploy needs --scrapyd URL")
+    entries = load_catalogue(catalogue, base_url=base_url)
+    chosen = [find_source(entries, name) for name in sources] if sources else entries
+    cadences = {source.name: cadence_for(source, interval_scale) for source in chosen}
+    extra = _settings(settings)
+    launcher: Launcher
+    if scrapyd_url:
+        if deploy:
+            from monitor.schedule.scrapyd import deploy as deploy_egg
+
+            echo_json({"deployed": deploy_egg(scrapyd_url, project=project)})
+        crawl_settings = dict(extra)
+        if db_url:
+            crawl_settings["MONITOR_DB_URL"] = db_url
+        if catalogue:
+            crawl_settings["MONITOR_CATALOGUE"] = str(catalogue)
+        launcher = ScrapydLauncher(scrapyd_url, project=project, settings=crawl_settings)
+    else:
+        env = {"MONITOR_LOG_JSON": "1"} if ctx.find_root().params.get("log_json") else None
+        launcher = LocalLauncher(catalogue=catalogue, base_url=base_url, db_url=db_url, settings=extra,
+                                 log_dir=log_dir, env=env)
+    options = SchedulerOptions(concurrency=concurrency, jitter=jitter, seed=seed,
+                               deliver_every=deliver_every * 60 if deliver_every else None,
+                               rounds=1 if once else rounds, smtp_url=load_config().smtp_url)
+    logging.root.setLevel(ctx.obj["log_level"])  # the scheduler logs at INFO with -v; handlers filter
+    scheduler = Scheduler(connect(db_url), cadences, launcher, options)
+    scheduler.install_signal_handlers()
+    reports = scheduler.run()
+    if options.rounds is not None:
+        echo_jsonl({"round": report.number, **run} for report in reports for run in report.runs)
+
+
+@click.command("status")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source instead of a table.")
+def status_command(db_url: str | None, as_json: bool) -> None:
+    """Show each scheduled source: due, running, broken (failing) or scheduled, with its
+    next due time, current interval and last run."""
+    from monitor.db import connect
+    from monitor.schedule.state import now_utc, status_rows
+
+    rows = status_rows(connect(db_url), now_utc())
+    if as_json:
+        echo_jsonl(rows)
+        return
+    if not rows:
+        click.echo("No scheduled sources yet (start `monitor schedule`).")
+        return
+    echo_table(["source", "state", "next due", "interval (min)", "last status", "stored", "failures", "error"],
+               [[r["source"], r["state"], r["next_due"], r["interval_minutes"], r["last_status"], r["last_stored"],
+                 r["failures"], r["last_error"]] for r in rows])
+
+
+@click.command("worker")
+@click.argument("sources", nargs=-1)
+@CATALOGUE_OPTION
+@click.option("--base-url", help="Replace {{REPLICA}} in catalogue URLs with this base URL (offline replicas).")
+@DB_OPTION
+@click.option("--redis", "redis_url", envvar="MONITOR_REDIS_URL", required=True,
+              help="Redis URL of the shared crawl frontier (MONITOR_REDIS_URL).")
+@click.option("--idle", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Exit after the shared queues stay empty this many seconds (0: run until stopped).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
+@click.pass_context
+def worker_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path | None, base_url: str | None,
+                   db_url: str | None, redis_url: str, idle: float, settings: tuple[str, ...]) -> None:
+    """Crawl requests from the shared Redis frontier (seeded by `monitor crawl --distributed`).
+
+    Run N workers on one or more machines: each pops requests from Redis, and all
+    share the request dupefilter, the "seen" checks and the near-duplicate index,
+    so every article is stored once. Prints one JSON object per source.
+    """
+    from monitor.crawl.runner import run_sources
+    from monitor.distributed.settings import worker_settings
+
+    entries = load_catalogue(catalogue, base_url=base_url)
+    chosen = [find_source(entries, name) for name in sources] if sources else entries
+    overrides: dict[str, object] = {"LOG_LEVEL": ctx.obj["log_level"], **_settings(settings)}
+    overrides.update(worker_settings(redis_url, idle_seconds=idle))
+    if catalogue:
+        overrides["MONITOR_CATALOGUE"] = str(catalogue)
+    if db_url:
+        overrides["MONITOR_DB_URL"] = db_url
+    os.environ["MONITOR_REDIS_URL"] = redis_url  # the story index and store factories read it
+    for run in run_sources(chosen, overrides):
+        echo_json(run.as_dict())
+
+
+COMMANDS = [schedule_command, status_command, worker_command]

@@ -1,0 +1,92 @@
+"""Scrapy components a worker process needs besides the Redis scheduler.
+
+``WorkerStartMiddleware`` drops the spider's own start requests (the seeding
+process pushed them once, for everyone). ``WorkerIdle`` keeps an idle worker's
+spider open while the shared queue may still grow (another worker is parsing a
+feed) and polls Redis twice a second instead of Scrapy's 5-second heartbeat, so
+requests pushed by one worker are picked up by the others at once. A spider
+closes after ``MONITOR_WORKER_IDLE`` seconds with an empty queue (0: never).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+
+from monitor.distributed.scheduler import ROLE_SETTING
+
+POLL_SECONDS = 0.5
+
+
+def _worker(crawler: Crawler) -> None:
+    if crawler.settings.get(ROLE_SETTING) != "worker":
+        raise NotConfigured("not a distributed worker")
+
+
+class WorkerStartMiddleware:
+    """Spider middleware: a worker yields no start requests; it only pops from Redis."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "WorkerStartMiddleware":
+        _worker(crawler)
+        return cls()
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        for _ in ():
+            yield _
+
+
+class WorkerIdle:
+    """Extension: wait for shared work instead of closing when the local engine runs dry."""
+
+    def __init__(self, crawler: Crawler, idle_seconds: float) -> None:
+        self.crawler = crawler
+        self.idle_seconds = idle_seconds
+        self.idle_since: float | None = None
+        self.loop: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "WorkerIdle":
+        _worker(crawler)
+        extension = cls(crawler, crawler.settings.getfloat("MONITOR_WORKER_IDLE", 10.0))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self) -> None:
+        from twisted.internet.task import LoopingCall
+
+        self.loop = LoopingCall(self.poll)
+        self.loop.start(POLL_SECONDS, now=False)
+
+    def spider_closed(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+
+    def _scheduler(self) -> Any:
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return getattr(slot, "scheduler", None)
+
+    def poll(self) -> None:
+        """Queued work in Redis: wake the engine now (it would otherwise look every 5 s)."""
+        scheduler = self._scheduler()
+        if scheduler is not None and scheduler.has_pending_requests():
+            self.idle_since = None
+            self.crawler.engine._slot.nextcall.schedule()  # noqa: SLF001 - Scrapy has no public "wake up"
+
+    def spider_idle(self) -> None:
+        scheduler = self._scheduler()
+        if scheduler is not None and scheduler.has_pending_requests():
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if self.idle_seconds == 0 or now - self.idle_since < self.idle_seconds:
+            raise DontCloseSpider

@@ -1,0 +1,232 @@
+"""The scheduler loop: a thin shell over ``policy`` that launches due crawls and records how they went.
+
+Each pass: reap finished jobs (read their ``crawl_runs`` row, decide the next due
+time), launch due sources under the concurrency bound, deliver alert digests
+when their period has come, then sleep until the next due time or a signal.
+SIGTERM/SIGINT stop launching; in-flight crawls finish and are recorded, then
+the loop returns. ``rounds`` (``--once`` / ``--rounds N``) runs every due source
+to completion N times and returns, so tests and cron jobs need no daemon.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from monitor.schedule.launchers import Job, JobEnd, LaunchError, Launcher
+from monitor.schedule.policy import DEFAULT_JITTER, Cadence, Outcome, due_sources, launchable, next_run
+from monitor.schedule.state import (ensure_sources, load_states, mark_crashed, mark_done, mark_running, now_utc,
+                                    run_outcome)
+
+log = logging.getLogger("monitor.schedule")
+POLL_SECONDS = 0.5  # how often running jobs are checked
+MAX_SLEEP_SECONDS = 30.0
+
+
+@dataclass
+class SchedulerOptions:
+    """Knobs of one scheduler: concurrency bound, jitter, RNG seed, alert delivery period, rounds."""
+
+    concurrency: int = 2
+    jitter: float = DEFAULT_JITTER
+    seed: int | None = None
+    deliver_every: float | None = 300.0  # seconds between alert deliveries; None: never
+    rounds: int | None = None  # None: run until stopped
+    smtp_url: str | None = None
+
+
+@dataclass
+class RoundReport:
+    """What one round launched and how each job ended."""
+
+    number: int
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Scheduler:
+    """Runs crawls of catalogue sources on their adaptive cadence through a ``Launcher``."""
+
+    def __init__(self, engine: Engine, cadences: dict[str, Cadence], launcher: Launcher,
+                 options: SchedulerOptions | None = None, clock: Callable[[], datetime] = now_utc) -> None:
+        self.engine = engine
+        self.cadences = cadences
+        self.launcher = launcher
+        self.options = options or SchedulerOptions()
+        self.clock = clock
+        self.rng = random.Random(self.options.seed)
+        self.running: dict[str, Job] = {}
+        self.stopping = threading.Event()
+        self.last_delivery: datetime | None = None
+        self.reports: list[RoundReport] = []
+        self._recover()
+
+    # --- lifecycle -------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT: finish in-flight crawls, launch nothing new, return."""
+        def handler(signum: int, _frame: Any) -> None:
+            log.info("signal %s: finishing %d running crawl(s), then exiting", signum, len(self.running),
+                     extra={"event": "stopping", "running": sorted(self.running)})
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _recover(self) -> None:
+        """Register new sources; jobs a dead scheduler left 'running' are recorded as crashed and retried."""
+        now = self.clock()
+        ensure_sources(self.engine, self.cadences, now)
+        for name, state in load_states(self.engine).items():
+            if name in self.cadences and state.status == "running" and state.last_started:
+                job = Job(name, state.job or "?", state.last_started)
+                self._record(job, JobEnd(None, "scheduler restarted while the crawl was running"), orphan=True)
+
+    def run(self) -> list[RoundReport]:
+        """Run until stopped (or for ``options.rounds`` rounds); returns the round reports."""
+        if self.options.rounds is not None:
+            for number in range(1, self.options.rounds + 1):
+                if self.stopping.is_set():
+                    break
+                self.run_round(number, every_source=self.options.rounds > 1)
+            return self.reports
+        report = RoundReport(0)
+        self.reports.append(report)
+        while not self.stopping.is_set():
+            self._reap(report)
+            self._launch_due()
+            self._deliver_if_due()
+            self.stopping.wait(self._sleep_seconds())
+        self._drain(report)
+        return self.reports
+
+    def run_round(self, number: int, every_source: bool = False) -> RoundReport:
+        """One round: the sources due now (``every_source``: every source once, each when it comes due),
+        launched under the concurrency bound; returns when all have finished."""
+        report = RoundReport(number)
+        self.reports.append(report)
+        now = self.clock()
+        states = load_states(self.engine)
+        todo = sorted(self.cadences) if every_source else due_sources(
+            {n: s.next_due for n, s in states.items() if n in self.cadences}, self.running, now)
+        log.info("round %d: %d source(s)", number, len(todo), extra={"event": "round", "sources": todo})
+        while (todo or self.running) and not self.stopping.is_set():
+            states = load_states(self.engine)
+            due = due_sources({n: states[n].next_due for n in todo}, self.running, self.clock())
+            for name in launchable(due, len(self.running), self.options.concurrency):
+                todo.remove(name)
+                self._launch(name)
+            self.stopping.wait(POLL_SECONDS)
+            self._reap(report)
+        self._drain(report)
+        self._deliver(self.clock())
+        return report
+
+    # --- steps -------------------------------------------------------------------------
+    def _launch_due(self) -> None:
+        states = load_states(self.engine)
+        due = due_sources({n: s.next_due for n, s in states.items() if n in self.cadences}, self.running,
+                          self.clock())
+        for name in launchable(due, len(self.running), self.options.concurrency):
+            self._launch(name)
+
+    def _launch(self, name: str) -> None:
+        started = self.clock()
+        try:
+            job = self.launcher.launch(name, started)
+        except LaunchError as exc:
+            log.error("launch of %s failed: %s", name, exc, extra={"event": "launch_failed", "source": name})
+            self._record(Job(name, "-", started), JobEnd(None, str(exc)), launch_failed=True)
+            return
+        self.running[name] = job
+        mark_running(self.engine, name, job.job_id, started)
+        log.info("launched %s (job %s)", name, job.job_id, extra={"event": "launched", "source": name,
+                                                                   "job": job.job_id})
+
+    def _reap(self, report: RoundReport) -> None:
+        for name, job in list(self.running.items()):
+            try:
+                end = self.launcher.poll(job)
+            except LaunchError as exc:
+                log.warning("cannot poll %s: %s", name, exc, extra={"event": "poll_failed", "source": name})
+                continue
+            if end is not None:
+                del self.running[name]
+                report.runs.append(self._record(job, end))
+
+    def _drain(self, report: RoundReport) -> None:
+        """Wait for in-flight jobs (after a stop signal, or at the end of a round)."""
+        while self.running:
+            self._reap(report)
+            if self.running:
+                threading.Event().wait(POLL_SECONDS)
+
+    def _record(self, job: Job, end: JobEnd, *, orphan: bool = False, launch_failed: bool = False) -> dict[str, Any]:
+        """Turn a finished job into an outcome, store the next due time, and log it."""
+        finished = self.clock()
+        run = run_outcome(self.engine, job.source, job.started) if not launch_failed else None
+        error: str | None = None
+        if run is None or run.status is None:
+            status, stored = "crashed", 0
+            error = end.detail or f"exit code {end.exit_code}; no crawl run was recorded"
+        elif run.status == "running":  # the process died without closing the spider
+            status, stored = "crashed", run.stored
+            error = end.detail or f"exit code {end.exit_code}"
+            assert run.run_id is not None
+            mark_crashed(self.engine, run.run_id, error)
+        elif end.exit_code not in (None, 0):
+            status, stored, error = "crashed", run.stored, end.detail or f"exit code {end.exit_code}"
+        else:
+            status, stored = run.status, run.stored
+            error = None if status == "finished" else status
+        if orphan:
+            status, error = "crashed", end.detail
+        outcome = Outcome(status, stored)
+        state = load_states(self.engine)[job.source]
+        decision = next_run(finished, state.interval_seconds, state.failures, self.cadences[job.source], outcome,
+                            self.rng, self.options.jitter)
+        mark_done(self.engine, job.source, finished=finished, outcome=outcome, interval=decision.interval,
+                  next_due=decision.due, failures=decision.failures, error=error)
+        entry = {"source": job.source, "job": job.job_id, "status": status, "stored": stored,
+                 "next_due": decision.due.isoformat(), "interval_seconds": round(decision.interval, 3),
+                 "failures": decision.failures, "error": error}
+        level = logging.INFO if outcome.ok else logging.WARNING
+        log.log(level, "%s %s: stored %d, next at %s", job.source, status, stored, entry["next_due"],
+                extra={"event": "finished", **entry})
+        return entry
+
+    def _deliver_if_due(self) -> None:
+        every = self.options.deliver_every
+        now = self.clock()
+        if every is not None and (self.last_delivery is None or now - self.last_delivery >= timedelta(seconds=every)):
+            self._deliver(now)
+
+    def _deliver(self, now: datetime) -> None:
+        """Send pending alert matches; ``deliver`` itself honours each alert's digest period."""
+        if self.options.deliver_every is None:
+            return
+        from monitor.alerts.deliver import deliver
+
+        self.last_delivery = now
+        try:
+            report = deliver(self.engine, smtp_url=self.options.smtp_url)
+        except Exception as exc:  # noqa: BLE001 - a mail outage must not stop the crawls
+            log.error("alert delivery failed: %s", exc, extra={"event": "deliver_failed"})
+            return
+        log.info("alerts delivered: %s", report.to_dict(), extra={"event": "delivered", **report.to_dict()})
+
+    def _sleep_seconds(self) -> float:
+        if self.running:
+            return POLL_SECONDS
+        states = load_states(self.engine)
+        upcoming = [s.next_due for n, s in states.items() if n in self.cadences]
+        if not upcoming:
+            return MAX_SLEEP_SECONDS
+        wait = (min(upcoming) - self.clock()).total_seconds()
+        return min(MAX_SLEEP_SECONDS, max(POLL_SECONDS, wait))

@@ -1,0 +1,158 @@
+"""Where a scheduled crawl runs: a local ``monitor crawl NAME`` process, or a Scrapyd job.
+
+Both launchers have the same three calls (``launch``, ``poll``, ``stop``) so the
+daemon does not care which it drives. What a crawl did is read afterwards from
+``crawl_runs`` (the crawl records itself, wherever it ran); the launcher only
+says whether the job is still running and, locally, how the process exited.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class LaunchError(OSError):
+    """A job could not be started (process or Scrapyd refused); the message says which and why."""
+
+
+@dataclass
+class Job:
+    """One launched crawl of one source."""
+
+    source: str
+    job_id: str
+    started: datetime
+    handle: Any = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class JobEnd:
+    """How a job ended: ``exit_code`` is None when the runner does not report one (Scrapyd)."""
+
+    exit_code: int | None
+    detail: str = ""
+
+
+class Launcher(Protocol):
+    def launch(self, source: str, started: datetime) -> Job: ...
+
+    def poll(self, job: Job) -> JobEnd | None:
+        """None while running."""
+        ...
+
+    def stop(self, job: Job) -> None: ...
+
+
+class LocalLauncher:
+    """Runs ``python -m monitor crawl NAME`` as a child process (Scrapy's reactor runs once per process)."""
+
+    def __init__(self, *, catalogue: Path | None = None, base_url: str | None = None, db_url: str | None = None,
+                 settings: dict[str, str] | None = None, log_dir: Path | None = None,
+                 command: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+        self.command = command or [sys.executable, "-m", "monitor", "crawl"]
+        self.args: list[str] = []
+        if catalogue:
+            self.args += ["--catalogue", str(catalogue)]
+        if base_url:
+            self.args += ["--base-url", base_url]
+        if db_url:
+            self.args += ["--db", db_url]
+        for name, value in (settings or {}).items():
+            self.args += ["--set", f"{name}={value}"]
+        self.log_dir = log_dir
+        self.env = {**os.environ, **(env or {})}
+
+    def argv(self, source: str) -> list[str]:
+        return [*self.command, source, *self.args]
+
+    def launch(self, source: str, started: datetime) -> Job:
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out: Any = open(self.log_dir / f"{source}.log", "a+b")  # noqa: SIM115 - closed in poll()
+        else:
+            out = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty child never blocks
+        try:
+            process = subprocess.Popen(self.argv(source), stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                       start_new_session=True)
+        except OSError as exc:
+            out.close()
+            raise LaunchError(f"could not start the crawl of {source!r}: {exc}") from exc
+        return Job(source, str(process.pid), started, (process, out))
+
+    def poll(self, job: Job) -> JobEnd | None:
+        process, out = job.handle
+        code = process.poll()
+        if code is None:
+            return None
+        out.seek(max(0, out.seek(0, os.SEEK_END) - 4096))
+        lines = out.read().decode("utf-8", "replace").strip().splitlines()
+        out.close()
+        return JobEnd(code, lines[-1] if lines and code else "")
+
+    def stop(self, job: Job) -> None:
+        process, _ = job.handle
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # Scrapy closes the spider gracefully and records the run
+
+
+class ScrapydLauncher:
+    """Sends crawls to a Scrapyd node's ``schedule.json`` and watches ``listjobs.json``."""
+
+    def __init__(self, url: str, *, project: str = "monitor", settings: dict[str, str] | None = None,
+                 timeout: float = 30.0) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise LaunchError(f"--scrapyd {url!r}: expected an http(s):// URL of a Scrapyd node")
+        self.url = url.rstrip("/") + "/"
+        self.project = project
+        self.settings = settings or {}
+        self.timeout = timeout
+
+    def _call(self, endpoint: str, data: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        url = self.url + endpoint
+        body = None
+        if data is None:
+            url += "?" + urllib.parse.urlencode({"project": self.project})
+        else:
+            body = urllib.parse.urlencode(data).encode()
+        try:
+            with urllib.request.urlopen(url, data=body, timeout=self.timeout) as response:  # noqa: S310 - operator URL
+                answer = json.loads(response.read().decode("utf-8"))
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise LaunchError(f"Scrapyd at {self.url}: {endpoint}: {exc}") from exc
+        if answer.get("status") != "ok":
+            raise LaunchError(f"Scrapyd at {self.url}: {endpoint}: {answer.get('message', answer)}")
+        return answer
+
+    def launch(self, source: str, started: datetime) -> Job:
+        data = [("project", self.project), ("spider", source)]
+        data += [("setting", f"{name}={value}") for name, value in self.settings.items()]
+        answer = self._call("schedule.json", data)
+        return Job(source, str(answer["jobid"]), started)
+
+    def poll(self, job: Job) -> JobEnd | None:
+        jobs = self._call("listjobs.json")
+        for entry in jobs.get("finished", []):
+            if entry.get("id") == job.job_id:
+                return JobEnd(None, entry.get("log_url") or "")
+        known = {entry.get("id") for key in ("pending", "running") for entry in jobs.get(key, [])}
+        if job.job_id in known:
+            return None
+        return JobEnd(None, "job vanished from Scrapyd")
+
+    def stop(self, job: Job) -> None:
+        try:
+            self._call("cancel.json", [("project", self.project), ("job", job.job_id)])
+        except LaunchError:
+            pass

@@ -1,0 +1,112 @@
+"""Distributed crawl: a seeder and two `monitor worker` processes crawl the replica through Redis into PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from monitor.db import connect
+from monitor.db.models import Article, CrawlRun
+from monitor.db.store import SourceInfo
+from monitor.distributed.bands import RedisBandStore
+from monitor.distributed.keys import clear, client
+from monitor.distributed.store import SharedArticleStore
+from monitor.replica import CATALOGUE, ReplicaServer
+from monitor.urls import canonicalize_url
+from tests.conftest import REPO, require_service, run_monitor
+from tests.replica_truth import TRUTH_ARTICLES, truth_url
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture()
+def redis_prefix() -> Iterator[str]:
+    """A key prefix unique to this test; everything under it is deleted afterwards."""
+    try:
+        client(REDIS_URL).ping()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "service absent"
+        require_service("Redis", f"{REDIS_URL}: {exc}")
+    prefix = f"monitor-test-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    clear(REDIS_URL, prefix)
+
+
+def test_redis_band_store_follows_the_band_store_protocol(redis_prefix: str) -> None:
+    store = RedisBandStore(client(REDIS_URL), redis_prefix, bands=4)
+    keys = np.array([1, 2, 3, 4], dtype=np.uint32)
+    store.add(10, keys)
+    store.add_many(np.array([11, 12]), np.array([[1, 9, 9, 9], [7, 7, 7, 7]], dtype=np.uint32))
+    assert len(store) == 3
+    assert store.candidates(keys).tolist() == [10, 11]
+    assert store.candidates(np.array([0, 0, 0, 7], dtype=np.uint32)).tolist() == [12]
+    assert store.candidates(np.array([5, 5, 5, 5], dtype=np.uint32)).size == 0
+    other_process = RedisBandStore(client(REDIS_URL), redis_prefix, bands=4)  # same keys, another client view
+    assert other_process.candidates(keys).tolist() == [10, 11]
+    with pytest.raises(ValueError, match="expected 4 band keys"):
+        store.candidates(np.array([1, 2], dtype=np.uint32))
+
+
+def test_pending_articles_are_seen_by_every_worker(redis_prefix: str, postgres_url: str) -> None:
+    engine = connect(postgres_url)
+    first = SharedArticleStore(engine, REDIS_URL, prefix=redis_prefix)
+    second = SharedArticleStore(engine, REDIS_URL, prefix=redis_prefix)
+    source_id = first.source_id(SourceInfo("w", "W", "feed"))
+    record = {"id": first.new_id(), "source_id": source_id, "url": "https://w.eu/1", "canonical_url": "https://w.eu/1",
+              "content_hash": "h1", "title": "T", "authors": [], "published": None,
+              "fetched": datetime.now(timezone.utc), "language": "en", "text": "text", "topics": []}
+    first.add(record)
+    assert second.is_known_url("https://w.eu/1")  # pending in the first worker, not yet in the database
+    assert second.exact_duplicate("https://w.eu/other", "h1") == ("content", record["id"])
+    first.flush()
+    assert not client(REDIS_URL).exists(first._key("url", "https://w.eu/1"))  # the database answers now
+    assert second.exact_duplicate("https://w.eu/1", "zz") == ("url", record["id"])
+
+
+def test_two_workers_crawl_the_replica_once_into_postgresql(replica: ReplicaServer, redis_prefix: str,
+                                                            postgres_url: str) -> None:
+    env = {"MONITOR_REDIS_URL": REDIS_URL, "MONITOR_REDIS_PREFIX": redis_prefix}
+    common = ["--catalogue", str(CATALOGUE), "--base-url", replica.base_url, "--db", postgres_url,
+              "--set", "AUTOTHROTTLE_ENABLED=False"]
+    seeded = run_monitor("crawl", "--distributed", *common, env=env)
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    redis = client(REDIS_URL)
+    queued = {name: redis.zcard(f"{redis_prefix}:{name}:requests") for name in ("b2", "nato", "eeas", "defnews")}
+    assert queued == {"b2": 1, "nato": 1, "eeas": 1, "defnews": 1}  # one feed request per source, nothing crawled
+
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "monitor", "worker", *common, "--idle", "4", "--set", "CONCURRENT_REQUESTS=2"],
+        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)]
+    outputs, errors = [], []
+    for worker in workers:
+        out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0, err[-3000:]
+        outputs.append([json.loads(line) for line in out.splitlines()])
+        errors.append(err)
+
+    stored_by_worker = [sum(run["stored"] for run in runs) for runs in outputs]
+    assert all(n > 0 for n in stored_by_worker), (stored_by_worker, [e[-2000:] for e in errors])
+    assert sum(stored_by_worker) == len(TRUTH_ARTICLES)
+    engine = connect(postgres_url)
+    with engine.connect() as connection:
+        urls = connection.execute(select(Article.canonical_url)).scalars().all()
+        runs = connection.execute(select(func.count()).select_from(CrawlRun)
+                                  .where(CrawlRun.status == "finished")).scalar_one()
+        stories = dict(connection.execute(select(Article.canonical_url, Article.story_id)).all())
+    assert len(urls) == len(set(urls)) == len(TRUTH_ARTICLES)
+    assert set(urls) == {canonicalize_url(truth_url(replica.base_url, t)) for t in TRUTH_ARTICLES}
+    assert runs == 8  # each worker recorded its share of each source
+    by_path = {(t["site"], t["path"]): t for t in TRUTH_ARTICLES}
+    for truth in (t for t in TRUTH_ARTICLES if t["duplicate_of"]):  # wire copies joined one story across workers
+        original = by_path[(truth["duplicate_of"]["site"], truth["duplicate_of"]["path"])]
+        assert stories[canonicalize_url(truth_url(replica.base_url, truth))] == \
+            stories[canonicalize_url(truth_url(replica.base_url, original))]
