@@ -8,6 +8,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from monitor.crawl.failures import count_error
 from monitor.feeds import FeedError, parse_feed
 from spiders.base import SourceSpider
 
@@ -33,8 +34,9 @@ class FeedSpider(SourceSpider):
             feed = parse_feed(response.body, response.url, content_type=content_type)
         except FeedError as exc:
             self.crawler.stats.inc_value("monitor/feed_errors")
-            self.logger.error("feed error at %s: %s", response.url, exc)
+            count_error(self.crawler, "feed_invalid")
+            self.logger.error("failed %s: feed_invalid (%s)", response.url, exc)
             return
         self.crawler.stats.inc_value("monitor/feed_entries", len(feed.entries))
         entries = [entry for entry in feed.entries if not (self.backfill and self.is_older(entry.published))]
-        yield from self.article_requests(entries, declared_language=feed.language)
+        yield from self.article_requests(entries, declared_language=feed.language, listing_url=response.url)
