@@ -36,6 +36,7 @@ ROUTINE_MARGIN = timedelta(days=1)
 SOURCE_MIDDLEWARES = {
     "monitor.crawl.retry_after.RetryAfterMiddleware": 560,  # before RetryMiddleware (550) sees the response
     "monitor.crawl.conditional.ConditionalGetMiddleware": 580,
+    "monitor.crawl.failures.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600)
 }
 MAX_ARTICLES_PER_LISTING = 1000  # article links followed from one feed, sitemap or listing page per run
 LISTING_PRIORITY = 100  # listings before articles: discover first, then fetch newest first

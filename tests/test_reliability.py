@@ -90,7 +90,9 @@ def test_every_crawl_finishes(torture: dict[str, Any]) -> None:
     for run in (torture["first"], torture["second"]):
         assert set(run["summary"]) == {"hostile", "feeds", "big", "ghost", "calendar"}
         assert all(r["status"] == "finished" for r in run["summary"].values())
-        assert "Traceback" not in run["log"]
+        # Scrapy's robots.txt middleware logs the DNS failure with a traceback; nothing of ours may
+        ours = [line for line in run["log"].splitlines() if line.startswith("  File") and str(REPO) in line]
+        assert not ours, ours[:5]
 
 
 STORED = [slug for slug, outcome in ARTICLE_CASES.items() if outcome == "stored"]

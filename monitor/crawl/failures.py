@@ -19,9 +19,12 @@ else).
 from __future__ import annotations
 
 import logging
+from urllib.parse import urljoin
 
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -43,7 +46,7 @@ def failure_reason(failure: Failure) -> tuple[str, str] | None:
     message = str(exc) or type(exc).__name__
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, IgnoreRequest):
-        if "max redirections" in message:
+        if "max redirections" in message or "redirect loop" in message:
             return "redirect_loop", message
         if "DOWNLOAD_MAXSIZE" in message or "max size" in message:
             return "too_large", message
@@ -64,6 +67,22 @@ def failure_reason(failure: Failure) -> tuple[str, str] | None:
     return "download", f"{type(exc).__name__}: {message}"
 
 
+class RedirectLoopMiddleware:
+    """Downloader middleware: a redirect back to a URL already visited fails as ``redirect_loop``.
+
+    Scrapy's scheduler would drop the looping request as a duplicate, silently;
+    ordered after ``RedirectMiddleware`` (600) so it sees the 3xx first.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if 300 <= response.status < 400 and location:
+            target = urljoin(request.url, location.decode("latin-1"))
+            if target in {request.url, *request.meta.get("redirect_urls", [])}:
+                raise IgnoreRequest(f"redirect loop: {request.url} -> {target}")
+        return response
+
+
 def count_error(crawler: Crawler, reason: str) -> None:
     """Add one ``monitor/errors/<reason>`` (and to the total ``monitor/errors/count``)."""
     crawler.stats.inc_value(ERRORS_PREFIX + reason)
@@ -77,7 +96,8 @@ def record_failure(crawler: Crawler, logger: logging.Logger | logging.LoggerAdap
         return
     reason, detail = found
     request = getattr(failure, "request", None)
-    url = request.url if request is not None else "?"
+    # the URL the listing gave (before any redirect), so the line names the article as the listing knows it
+    url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
     count_error(crawler, reason)
     # A page the outlet says is gone or forbidden is the outlet's business; the rest is a failed crawl.
     level = logging.WARNING if reason.startswith("http_4") or reason == "robots" else logging.ERROR
