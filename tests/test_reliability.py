@@ -34,6 +34,7 @@ from tests.torture_server import ARTICLE_CASES, EXPECTED_TITLES, MAX_SIZE, Tortu
 CRAWL_SETTINGS = ("--set", "AUTOTHROTTLE_ENABLED=False", "--set", "DOWNLOAD_TIMEOUT=2",
                   "--set", f"DOWNLOAD_MAXSIZE={MAX_SIZE}", "--set", "MONITOR_MAX_ARTICLES_PER_LISTING=30")
 BIG_CAP = 30
+HOSTILE_SOURCES = ("hostile", "feeds", "ghost", "calendar")
 
 
 def catalogue(server: TortureServer) -> str:
@@ -71,14 +72,16 @@ def torture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     with TortureServer() as server:
         (root / "c.toml").write_text(catalogue(server))
         runs = []
-        for _ in range(2):
-            result = run_monitor("-v", "crawl", "--catalogue", str(root / "c.toml"), "--db", db_url, *CRAWL_SETTINGS)
+        # Run 1 without the CPU-heavy 10,000-entry feed (its parsing competes with the 2 s timeouts);
+        # run 2 with it; run 3 only it, to see the next newest entries taken.
+        for names in (HOSTILE_SOURCES, (*HOSTILE_SOURCES, "big"), ("big",)):
+            result = run_monitor("-v", "crawl", *names, "--catalogue", str(root / "c.toml"), "--db", db_url,
+                                 *CRAWL_SETTINGS)
             assert result.returncode == 0, result.stderr[-3000:]
             runs.append({"summary": {r["source"]: r for r in map(json.loads, result.stdout.splitlines())},
                          "log": result.stderr, "rows": articles(db_url),
-                         "stats": {name: last_stats(db_url, name) for name in
-                                   ("hostile", "feeds", "big", "ghost", "calendar")}})
-        yield {"server": server, "db_url": db_url, "first": runs[0], "second": runs[1],
+                         "stats": {name: last_stats(db_url, name) for name in names}})
+        yield {"server": server, "db_url": db_url, "first": runs[0], "second": runs[1], "third": runs[2],
                "hits": dict(server.hits)}
 
 
@@ -88,7 +91,7 @@ def url_of(torture: dict[str, Any], slug: str) -> str:
 
 def test_every_crawl_finishes(torture: dict[str, Any]) -> None:
     for run in (torture["first"], torture["second"]):
-        assert set(run["summary"]) == {"hostile", "feeds", "big", "ghost", "calendar"}
+        assert set(HOSTILE_SOURCES) <= set(run["summary"])
         assert all(r["status"] == "finished" for r in run["summary"].values())
         # Scrapy's robots.txt middleware logs the DNS failure with a traceback; nothing of ours may
         ours = [line for line in run["log"].splitlines() if line.startswith("  File") and str(REPO) in line]
@@ -133,7 +136,7 @@ def test_repairs_are_counted(torture: dict[str, Any]) -> None:
 
 def test_retries_recover_429_and_5xx_bursts(torture: dict[str, Any]) -> None:
     assert torture["hits"]["/a/retry-after"] == 2  # 429 once, then stored (and never fetched again)
-    assert torture["hits"]["/a/burst-5xx"] == 3  # two 503s, then stored
+    assert torture["hits"]["/a/burst-5xx"] == 2  # a 503, then stored
     assert torture["first"]["stats"]["hostile"].get("monitor/retry_after/waited") == 1
 
 
@@ -157,10 +160,13 @@ def test_odd_feeds(torture: dict[str, Any]) -> None:
 
 
 def test_a_ten_thousand_entry_feed_is_worked_through_in_capped_runs(torture: dict[str, Any]) -> None:
-    assert torture["first"]["summary"]["big"]["stored"] == BIG_CAP
-    assert torture["second"]["summary"]["big"]["stored"] == BIG_CAP  # the next newest, not the same again
-    assert torture["first"]["stats"]["big"]["monitor/limits/articles_per_listing"] == 1
-    assert "limited " in torture["first"]["log"] and "feeds/big.xml" in torture["first"]["log"]
+    assert torture["second"]["summary"]["big"]["stored"] == BIG_CAP
+    assert torture["third"]["summary"]["big"]["stored"] == BIG_CAP  # the next newest, not the same again
+    assert torture["second"]["stats"]["big"]["monitor/feed_entries"] == 10_000
+    assert torture["second"]["stats"]["big"]["monitor/limits/articles_per_listing"] == 1
+    assert "limited " in torture["second"]["log"] and "feeds/big.xml" in torture["second"]["log"]
+    big = sorted(int(r[1].rsplit("/", 1)[1]) for r in torture["third"]["rows"] if r[0] == "big")
+    assert big == list(range(2 * BIG_CAP))  # newest first: entries 0..59, each once
 
 
 def test_a_pagination_trap_stops_at_max_pages(torture: dict[str, Any]) -> None:
