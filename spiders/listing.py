@@ -19,9 +19,9 @@ from parsel import Selector
 from scrapy.http import Response, TextResponse
 
 from monitor.catalogue.selectors import node_text, select
+from monitor.crawl.failures import count_error
 from monitor.dates import parse_datetime
 from monitor.feeds import FeedEntry
-from monitor.crawl.failures import count_error
 from spiders.base import SourceSpider
 
 DEFAULT_LINK = "a[href]"

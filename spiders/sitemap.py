@@ -17,9 +17,9 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from monitor.crawl.failures import count_error
 from monitor.feeds import FeedEntry
 from monitor.sitemaps import SitemapError, parse_sitemap, sitemap_urls_from_robots
-from monitor.crawl.failures import count_error
 from spiders.base import SourceSpider
 
 DEFAULT_MAX_URLS = 200

@@ -27,9 +27,9 @@ import scrapy
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameters
 
+from monitor.crawl.failures import count_error
 from monitor.dates import parse_datetime
 from monitor.feeds import FeedEntry
-from monitor.crawl.failures import count_error
 from spiders.base import SourceSpider
 
 PER_PAGE = 20
