@@ -51,6 +51,10 @@ def parse_feed(body: bytes | str, url: str, *, content_type: str | None = None) 
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    if isinstance(body, str):
+        # feedparser treats a str as a URL or a file name to open: a body that starts with
+        # "http://" would be fetched, one that names a file would be read. Bytes are content.
+        body = body.encode("utf-8")
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.entries and not parsed.get("version"):
         reason = parsed.get("bozo_exception") or "no RSS or Atom elements"

@@ -41,11 +41,26 @@ def canonicalize_url(url: str) -> str:
     slashes, and sorts the remaining query. Raises ``InvalidURLError`` for
     anything that is not an absolute http(s) URL.
     """
+    key = _canonical(url, url)
+    # w3lib's percent-decoding can expose a host-less URL or a new trailing slash: settle on a fixed point.
+    for _ in range(3):
+        again = _canonical(key, url)
+        if again == key:
+            return key
+        key = again
+    raise InvalidURLError(f"URL has no stable canonical form: {url!r}")
+
+
+def _canonical(url: str, original: str) -> str:
+    """One pass of the rules; errors name ``original``, the URL the caller gave."""
     raw = (url or "").strip()
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL"
+        raise InvalidURLError(f"not an absolute http(s) URL: {original!r} ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise InvalidURLError(f"not an absolute http(s) URL: {url!r}")
+        raise InvalidURLError(f"not an absolute http(s) URL: {original!r}")
     host = parts.hostname.lower().rstrip(".")
     for prefix in HOST_VARIANT_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:
@@ -54,7 +69,7 @@ def canonicalize_url(url: str) -> str:
     try:
         port = parts.port
     except ValueError as exc:
-        raise InvalidURLError(f"bad port in URL {url!r}") from exc
+        raise InvalidURLError(f"bad port in URL {original!r}") from exc
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = AMP_PATH.sub("", parts.path) or "/"
     if len(path) > 1:

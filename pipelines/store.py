@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from monitor.crawl.storage import source_info, store_for
-from monitor.db.store import ArticleStore, FlushResult
+from monitor.db.store import ArticleStore, FlushResult, StoreError
 from monitor.items import ArticleItem
 from monitor.records import article_row
 
@@ -19,6 +21,7 @@ class StorePipeline:
         self.store = store
         self.source_id: int | None = None
         self.source_name = ""
+        self.logger = logging.getLogger("monitor.store")
         store.on_flush(self._count)
 
     @classmethod
@@ -34,11 +37,21 @@ class StorePipeline:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         assert self.source_id is not None
-        self.store.add(article_row(item, self.source_id))
+        try:
+            self.store.add(article_row(item, self.source_id))
+        except StoreError as exc:  # the records stay pending: the flush at close tries them again
+            self.crawler.stats.inc_value("monitor/store_retries_failed")
+            self.logger.error("%s; they stay pending", exc)
         return item
 
     def close_spider(self) -> None:
-        self.store.flush()
+        try:
+            self.store.flush()
+        except StoreError as exc:
+            # Not stored, so not seen: the next run fetches these URLs again.
+            self.crawler.stats.inc_value("monitor/errors/store_failed", exc.count)
+            self.crawler.stats.inc_value("monitor/errors/count", exc.count)
+            self.logger.error("%s; the next run fetches them again", exc)
 
     def _count(self, result: FlushResult) -> None:
         """Count this source's share of a flush (a flush may carry other crawlers' rows)."""

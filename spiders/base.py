@@ -17,10 +17,13 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from twisted.python.failure import Failure
 
 from monitor.catalogue import Source
+from monitor.crawl.bodies import body_problem, page_text
+from monitor.crawl.failures import record_failure, record_page_problem
 from monitor.dates import parse_datetime
 from monitor.extract.pdf import is_pdf, pdf_to_html
 from monitor.feeds import FeedEntry
@@ -33,7 +36,9 @@ ROUTINE_MARGIN = timedelta(days=1)
 SOURCE_MIDDLEWARES = {
     "monitor.crawl.retry_after.RetryAfterMiddleware": 560,  # before RetryMiddleware (550) sees the response
     "monitor.crawl.conditional.ConditionalGetMiddleware": 580,
+    "monitor.crawl.failures.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600)
 }
+MAX_ARTICLES_PER_LISTING = 1000  # article links followed from one feed, sitemap or listing page per run
 LISTING_PRIORITY = 100  # listings before articles: discover first, then fetch newest first
 
 
@@ -104,7 +109,7 @@ class SourceSpider(scrapy.Spider):
     # --- requests --------------------------------------------------------------------
     def listing_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
         """A request for a feed, sitemap, listing or API page: conditional GET, fetched before articles."""
-        return scrapy.Request(url, callback=callback, priority=LISTING_PRIORITY,
+        return scrapy.Request(url, callback=callback, errback=self.request_failed, priority=LISTING_PRIORITY,
                               meta={LISTING_META: True, **meta})
 
     def article_request(self, url: str, *, entry: FeedEntry | None = None, priority: int = 0,
@@ -112,17 +117,45 @@ class SourceSpider(scrapy.Spider):
         """A request for one article page; the seen-URL middleware may skip it."""
         self.crawler.stats.inc_value("monitor/listed")
         return scrapy.Request(
-            url, callback=self.parse_article, priority=priority,
+            url, callback=self.parse_article, errback=self.request_failed, priority=priority,
             meta={ARTICLE_META: True, "feed_entry": entry, "declared_language": declared_language},
         )
 
-    def article_requests(self, entries: list[FeedEntry], declared_language: str | None = None) -> list[scrapy.Request]:
-        """Requests for ``entries``, newest first (by the listing's date), skipping unwanted URLs."""
+    def article_requests(self, entries: list[FeedEntry], declared_language: str | None = None,
+                         listing_url: str | None = None) -> list[scrapy.Request]:
+        """Requests for ``entries``, newest first (by the listing's date), skipping unwanted URLs.
+
+        At most ``MONITOR_MAX_ARTICLES_PER_LISTING`` new links are followed per listing
+        (stat ``monitor/limits/articles_per_listing``): a feed of 10,000 entries is
+        worked through over several runs instead of in one.
+        """
         oldest = datetime.min.replace(tzinfo=timezone.utc)
         wanted = [entry for entry in entries if self.wants_url(entry.url)]
         wanted.sort(key=lambda e: e.published or oldest, reverse=True)
+        cap = self.crawler.settings.getint("MONITOR_MAX_ARTICLES_PER_LISTING", MAX_ARTICLES_PER_LISTING)
+        if len(wanted) > cap:
+            # A listing with thousands of links: take the newest unstored ones, the next run takes more.
+            wanted = [entry for entry in wanted if not self._is_stored(entry.url)]
+            if len(wanted) > cap:
+                self.crawler.stats.inc_value("monitor/limits/articles_per_listing")
+                self.logger.warning("limited %s: %d new article links, following the newest %d "
+                                    "(MONITOR_MAX_ARTICLES_PER_LISTING)", listing_url or self.source.name, len(wanted), cap)
+                wanted = wanted[:cap]
         return [self.article_request(entry.url, entry=entry, priority=-rank, declared_language=declared_language)
                 for rank, entry in enumerate(wanted)]
+
+    def request_failed(self, failure: Failure) -> None:
+        """Errback of every listing and article request: ``monitor/errors/<reason>`` and one log line."""
+        record_failure(self.crawler, self.logger, failure)
+
+    def _is_stored(self, url: str) -> bool:
+        from monitor.crawl.storage import store_for
+        from monitor.urls import InvalidURLError, canonicalize_url
+
+        try:
+            return store_for(self.crawler).is_known_url(canonicalize_url(url))
+        except InvalidURLError:
+            return False
 
     # --- articles --------------------------------------------------------------------
     def parse_article(self, response: Response) -> Any:
@@ -142,13 +175,21 @@ class SourceSpider(scrapy.Spider):
                 return
             content_type = "application/pdf"
             self.crawler.stats.inc_value("monitor/pdf_documents")
-        elif isinstance(response, TextResponse):
-            body = response.text
         else:
-            self.crawler.stats.inc_value("monitor/non_text_response")
-            self.logger.warning("skipped %s: not a text page (Content-Type %s)", response.url,
-                                content_type or "missing")
-            return
+            problem = body_problem(response.body)
+            if problem:
+                record_page_problem(self.crawler, self.logger, response.url, *problem)
+                return
+            text, repair = page_text(response)
+            if text is None:
+                record_page_problem(self.crawler, self.logger, response.url, "not_html",
+                                    f"Content-Type {content_type or 'missing'} and the body is not HTML")
+                return
+            if repair:
+                self.crawler.stats.inc_value(f"monitor/repaired/{repair}")
+                self.logger.warning("repaired %s: %s (declared %s did not fit the bytes)", response.url,
+                                    repair, content_type or "nothing")
+            body = text
         entry: FeedEntry | None = response.meta.get("feed_entry")
         declared = [response.meta["declared_language"]] if response.meta.get("declared_language") else []
         headers = {"Content-Type": content_type} if content_type else {}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
+from monitor.crawl.failures import count_error
 from monitor.feeds import FeedError, parse_feed
 from spiders.base import SourceSpider
 
@@ -27,14 +30,19 @@ class FeedSpider(SourceSpider):
         for url in self.source.start_urls:
             yield self.listing_request(url, self.parse_feed)
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """Parse in a worker thread: a feed of 10,000 entries takes seconds, and the reactor
+        thread must keep serving every other download (or their timeouts fire)."""
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
-            feed = parse_feed(response.body, response.url, content_type=content_type)
+            feed = await maybe_deferred_to_future(
+                deferToThread(parse_feed, response.body, response.url, content_type=content_type))
         except FeedError as exc:
             self.crawler.stats.inc_value("monitor/feed_errors")
-            self.logger.error("feed error at %s: %s", response.url, exc)
+            count_error(self.crawler, "feed_invalid")
+            self.logger.error("failed %s: feed_invalid (%s)", response.url, exc)
             return
         self.crawler.stats.inc_value("monitor/feed_entries", len(feed.entries))
         entries = [entry for entry in feed.entries if not (self.backfill and self.is_older(entry.published))]
-        yield from self.article_requests(entries, declared_language=feed.language)
+        for request in self.article_requests(entries, declared_language=feed.language, listing_url=response.url):
+            yield request

@@ -19,6 +19,7 @@ from parsel import Selector
 from scrapy.http import Response, TextResponse
 
 from monitor.catalogue.selectors import node_text, select
+from monitor.crawl.failures import count_error
 from monitor.dates import parse_datetime
 from monitor.feeds import FeedEntry
 from spiders.base import SourceSpider
@@ -41,6 +42,7 @@ class ListingSpider(SourceSpider):
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("monitor/listing_errors")
+            count_error(self.crawler, "listing_not_html")
             self.logger.error("listing %s is not an HTML page", response.url)
             return
         entries = listing_entries(response.selector, response.url, self.source.selectors)
@@ -48,11 +50,16 @@ class ListingSpider(SourceSpider):
             self.crawler.stats.inc_value("monitor/listing_empty")
             self.logger.warning("no article links on listing %s: do the selectors still match?", response.url)
         fresh = [entry for entry in entries if not self.is_older(entry.published)]
-        yield from self.article_requests(fresh)
+        yield from self.article_requests(fresh, listing_url=response.url)
         page = response.meta.get("page", 1)
         next_url = next_page_url(response.selector, response.url, self.source.selectors.get("next_page"))
-        if next_url and len(fresh) == len(entries) and entries and page < self.max_pages():
-            yield self.listing_request(next_url, self.parse_listing, page=page + 1)
+        if next_url and len(fresh) == len(entries) and entries:
+            if page < self.max_pages():
+                yield self.listing_request(next_url, self.parse_listing, page=page + 1)
+            else:  # an endless calendar or pagination trap ends here too
+                self.crawler.stats.inc_value("monitor/limits/max_pages")
+                self.logger.warning("stopped paging at %s: max_pages (%d) reached, next would be %s",
+                                    response.url, self.max_pages(), next_url)
 
 
 def listing_entries(root: Selector, base_url: str, selectors: dict[str, str]) -> list[FeedEntry]:

@@ -17,6 +17,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from monitor.crawl.failures import count_error
 from monitor.feeds import FeedEntry
 from monitor.sitemaps import SitemapError, parse_sitemap, sitemap_urls_from_robots
 from spiders.base import SourceSpider
@@ -39,6 +40,7 @@ class SitemapSpider(SourceSpider):
         found = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not found:
             self.crawler.stats.inc_value("monitor/sitemap_errors")
+            count_error(self.crawler, "sitemap_invalid")
             self.logger.error("no Sitemap: line in %s", response.url)
         for url in found:
             yield self.listing_request(url, self.parse_sitemap)
@@ -48,6 +50,7 @@ class SitemapSpider(SourceSpider):
             sitemap = parse_sitemap(response.body, response.url)
         except SitemapError as exc:
             self.crawler.stats.inc_value("monitor/sitemap_errors")
+            count_error(self.crawler, "sitemap_invalid")
             self.logger.error("sitemap error: %s", exc)
             return
         fresh = [e for e in sitemap.entries if not self.is_older(e.date)]
@@ -61,4 +64,4 @@ class SitemapSpider(SourceSpider):
             fresh = fresh[: self.crawler.settings.getint("MONITOR_SITEMAP_MAX_URLS", DEFAULT_MAX_URLS)]
         entries = [FeedEntry(url=e.loc, title=e.title, published=e.published) for e in fresh]
         language = next((e.language for e in fresh if e.language), None)
-        yield from self.article_requests(entries, declared_language=language)
+        yield from self.article_requests(entries, declared_language=language, listing_url=response.url)

@@ -27,6 +27,7 @@ import scrapy
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameters
 
+from monitor.crawl.failures import count_error
 from monitor.dates import parse_datetime
 from monitor.feeds import FeedEntry
 from spiders.base import SourceSpider
@@ -65,17 +66,19 @@ class WordPressSpider(SourceSpider):
             posts = json.loads(response.body)
         except ValueError as exc:
             self.crawler.stats.inc_value("monitor/api_errors")
+            count_error(self.crawler, "api_invalid")
             self.logger.error("WordPress API at %s: not JSON (%s)", response.url, exc)
             return
         if not isinstance(posts, list):
             self.crawler.stats.inc_value("monitor/api_errors")
+            count_error(self.crawler, "api_invalid")
             self.logger.error("WordPress API at %s: expected a list of posts, got %s", response.url,
                               type(posts).__name__)
             return
         entries = [entry for entry in (post_entry(post) for post in posts) if entry is not None]
         self.crawler.stats.inc_value("monitor/api_posts", len(entries))
         fresh = [entry for entry in entries if not self.is_older(entry.published)]
-        yield from self.article_requests(fresh)
+        yield from self.article_requests(fresh, listing_url=response.url)
         total_pages = int(response.headers.get("X-WP-TotalPages", b"0") or 0)
         last = (len(posts) < self.per_page or (total_pages and page >= total_pages) or len(fresh) < len(entries)
                 or page >= self.max_pages())

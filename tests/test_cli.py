@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 import pytest
@@ -88,3 +89,45 @@ def test_tag_finds_the_nato_iraq_mission_with_evidence() -> None:
     assert evidence and all(e["end"] > e["start"] for e in evidence)
     explained = CliRunner().invoke(cli, ["tag", "--explain"], input=text)
     assert "nato-iraq-mission" in explained.output
+
+
+BAD_INPUT = [
+    (["sources", "show", "no-such-source"], "unknown source 'no-such-source'"),
+    (["sources", "check", "no-such-source"], "unknown source 'no-such-source'"),
+    (["sources", "add", "x", "--feed", "not a url", "--catalogue", "{tmp}/c.toml"], "not an absolute http(s) URL"),
+    (["alerts", "add", "bad", "nato AND (("], "line 1, column 12"),
+    (["alerts", "show", "no-such-alert"], "no alert named 'no-such-alert'"),
+    (["search", "nato AND (("], "line 1, column 12"),
+    (["search", "nato", "--since", "yesterday-ish"], "--since"),
+    (["export", "--format", "xml"], "'xml' is not one of"),
+    (["export", "--query", "((", "--format", "csv"], "line 1, column 3"),
+    (["export", "--since", "notadate"], "--since"),
+    (["topics", "show", "no-such-topic"], "unknown topic 'no-such-topic'"),
+    (["topics", "backtest", "nato OR"], "line 1"),
+    (["story", "999999"], "no stored article '999999'"),
+    (["story", "abc"], "neither an article id nor a URL"),
+    (["articles", "--since", "last tuesday-ish"], "--since"),
+    (["articles", "--source", "no-such-source"], "unknown source 'no-such-source'"),
+    (["fetch", "ftp://example.com/x"], "not an absolute http(s) URL"),
+    (["extract", "/no/such/file.html"], "no such file"),
+    (["crawl", "--since", "2024-01-01"], "--backfill and --since DATE go together"),
+    (["crawl", "--backfill", "--since", "nope"], "not a date"),
+    (["crawl", "--set", "NOEQUALS"], "expected NAME=VALUE"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_bad_input_in_every_command_family_is_one_clear_line(args: list[str], message: str, db_url: str,
+                                                             tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, [a.replace("{tmp}", str(tmp_path)) for a in args],
+                                env={"MONITOR_DB_URL": db_url})
+    assert result.exit_code not in (0, None), result.output
+    assert isinstance(result.exception, SystemExit)  # handled: a click error, not an escaped exception
+    assert message in result.output and "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1
+
+
+def test_bad_input_covers_every_command_family() -> None:
+    families = {args[0] for args, _ in BAD_INPUT} | {"crawl", "fetch", "extract", "articles"}
+    assert {"sources", "alerts", "search", "export", "topics", "story", "articles", "fetch", "extract",
+            "crawl"} <= families

@@ -13,6 +13,7 @@ appeared for well past its usual cadence. One failed or empty run is only a
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+ERRORS_PREFIX = "monitor/errors/"  # monitor.crawl.failures counts each failed request and unusable page here
 WINDOW = 3  # runs that must agree before a source is called broken
 RATE_JUMP = 0.3  # an empty-extraction or error rate this much above the source's own baseline is a jump
 RATE_FLOOR = 0.5  # ... and at least this high
@@ -48,6 +50,12 @@ class RunRecord:
         return self.count("monitor/listed") == 0 and self.count("monitor/not_modified") == 0
 
     @property
+    def problems(self) -> dict[str, int]:
+        """Failed requests and unusable pages by reason (``monitor/errors/<reason>`` stats)."""
+        return {key.removeprefix(ERRORS_PREFIX): int(value or 0) for key, value in self.stats.items()
+                if key.startswith(ERRORS_PREFIX) and key != ERRORS_PREFIX + "count" and value}
+
+    @property
     def extraction_attempts(self) -> int:
         return self.count("monitor/extracted") + self.count("monitor/dropped/empty_extraction")
 
@@ -62,10 +70,12 @@ class Health:
     last_article: datetime | None
     articles_per_day: float
     runs: int
+    problems: dict[str, int] = field(default_factory=dict)  # failures by reason over the last WINDOW runs
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status, "reasons": self.reasons, "last_success": self.last_success,
-                "last_article": self.last_article, "articles_per_day": self.articles_per_day, "runs": self.runs}
+                "last_article": self.last_article, "articles_per_day": self.articles_per_day, "runs": self.runs,
+                "problems": self.problems}
 
 
 def assess(runs: Iterable[RunRecord], article_dates: Iterable[datetime | None], *,
@@ -92,6 +102,12 @@ def assess(runs: Iterable[RunRecord], article_dates: Iterable[datetime | None], 
         broken.append(f"the last {WINDOW} runs failed or logged errors")
     elif recent[-1].failed:
         warnings.append(f"the last run {recent[-1].status}")
+    if recent[-1].problems:
+        warnings.append("the last run lost pages: " + ", ".join(
+            f"{count} {reason}" for reason, count in sorted(recent[-1].problems.items(), key=lambda p: (-p[1], p[0]))))
+    problems: Counter[str] = Counter()
+    for run in recent:
+        problems.update(run.problems)
     empty_now, empty_before = _rate(recent, _empty), _rate(earlier, _empty)
     if empty_now is not None and empty_now >= RATE_FLOOR and empty_now - (empty_before or 0.0) >= RATE_JUMP:
         broken.append(f"empty extractions jumped to {empty_now:.0%} of article pages "
@@ -103,7 +119,7 @@ def assess(runs: Iterable[RunRecord], article_dates: Iterable[datetime | None], 
     if silence:
         broken.append(silence)
     status = "broken" if broken else "warning" if warnings else "ok"
-    return Health(status, broken + warnings, last_success, last_article, per_day, len(ordered))
+    return Health(status, broken + warnings, last_success, last_article, per_day, len(ordered), dict(problems))
 
 
 def _empty(run: RunRecord) -> tuple[int, int]:
@@ -114,7 +130,9 @@ def _errors(run: RunRecord) -> tuple[int, int]:
     bad = sum(int(v or 0) for k, v in run.stats.items()
               if k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[1][:1] in "45"
               and not k.endswith("/404"))
-    return bad + run.count("downloader/exception_count"), run.count("downloader/request_count")
+    # Scrapy's counts and the monitor's own (which also has unusable pages) overlap: take the larger.
+    bad = max(bad + run.count("downloader/exception_count"), run.count(ERRORS_PREFIX + "count"))
+    return bad, run.count("downloader/request_count")
 
 
 def _rate(runs: Sequence[RunRecord], part: Any) -> float | None:

@@ -44,7 +44,17 @@ def articles_command(topic: str | None, language: str | None, source: str | None
     from monitor.db import connect
     from monitor.queries import list_articles
 
-    rows = list_articles(connect(db_url), topic=topic, language=language, source=source,
+    engine = connect(db_url)
+    if source:
+        from sqlalchemy import select
+
+        from monitor.db.models import Source
+
+        with engine.connect() as connection:
+            if connection.execute(select(Source.id).where(Source.name == source)).first() is None:
+                raise click.BadParameter(f"unknown source {source!r}: nothing has been crawled from it",
+                                         param_hint="--source")
+    rows = list_articles(engine, topic=topic, language=language, source=source,
                          since=parse_since(since), limit=limit or None, group_stories=not all_copies)
     if as_json:
         echo_jsonl({**r, "published": isoformat(r["published"]), "fetched": isoformat(r["fetched"])} for r in rows)

@@ -82,8 +82,13 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         from monitor.distributed.settings import seed_settings_from_env
 
         overrides.update(seed_settings_from_env())
-    for run in run_sources(chosen, overrides):
+    runs = run_sources(chosen, overrides)
+    for run in runs:
         echo_json(run.as_dict())
+    unstored = sum(run.count("monitor/errors/store_failed") for run in runs)
+    if unstored:
+        raise click.ClickException(f"{unstored} articles could not be stored (see the log); "
+                                   "they were not marked seen, so the next crawl fetches them again")
 
 
 @click.command("fetch")

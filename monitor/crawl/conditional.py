@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from monitor.catalogue.state import save_validators, validators_for
+from monitor.crawl.failures import SkipRequest
 from monitor.crawl.storage import store_for
 
 LISTING_META = "monitor_listing"
@@ -55,7 +56,7 @@ class ConditionalGetMiddleware:
             return response
         if response.status == 304:
             self.crawler.stats.inc_value("monitor/not_modified")
-            raise IgnoreRequest(f"not modified: {request.url}")
+            raise SkipRequest(f"not modified: {request.url}")
         if response.status == 200:
             etag = response.headers.get("ETag")
             modified = response.headers.get("Last-Modified")

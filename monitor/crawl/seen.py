@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 
+from monitor.crawl.failures import SkipRequest
 from monitor.crawl.storage import store_for
 from monitor.urls import InvalidURLError, canonicalize_url
 from spiders.base import ARTICLE_META
@@ -37,6 +38,6 @@ class SeenArticleMiddleware:
             return None
         if store_for(self.crawler).is_known_url(key):
             self.crawler.stats.inc_value("monitor/articles_seen_skipped")
-            raise IgnoreRequest(f"already stored: {request.url}")
+            raise SkipRequest(f"already stored: {request.url}")
         self.crawler.stats.inc_value("monitor/article_requests")
         return None

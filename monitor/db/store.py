@@ -11,7 +11,9 @@ Revisions of stored articles keep the previous version in ``article_versions``.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from monitor.db.ids import IdAllocator
 from monitor.db.models import Article, ArticleTopic, Source
@@ -27,8 +30,22 @@ from monitor.db.upsert import insert_ignoring_conflicts, rows_for
 from monitor.dedupe.models import ArticleSignature, ArticleVersion
 
 DEFAULT_BATCH_SIZE = 100
+FLUSH_ATTEMPTS = 3
+FLUSH_PAUSE = 0.5  # seconds before the first retry of a failed flush, then 2x, 3x ...
+logger = logging.getLogger(__name__)
 REVISED_FIELDS = ("title", "authors", "text", "content_hash", "language", "language_confidence",
                   "declared_language", "description", "taxonomy_version")
+
+
+class StoreError(RuntimeError):
+    """A flush failed after its retries; its records stay pending and are not marked stored."""
+
+    def __init__(self, count: int, reason: str, urls: list[str]) -> None:
+        shown = ", ".join(urls[:5]) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
+        super().__init__(f"could not store {count} articles ({reason}) after {FLUSH_ATTEMPTS} attempts: {shown}")
+        self.count = count
+        self.reason = reason
+        self.urls = urls
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +85,7 @@ class ArticleStore:
         self._listeners: list[Callable[[FlushResult], None]] = []
         self._in_transaction: list[Callable[[Connection, FlushResult], None]] = []
         self._lock = threading.RLock()
+        self._next_flush_at = 0  # after a failed flush: the pending count that triggers the next one
 
     def on_flush(self, listener: Callable[[FlushResult], None]) -> None:
         """Call ``listener`` with every flush's result (pipelines count their source's rows)."""
@@ -140,36 +158,65 @@ class ArticleStore:
 
     # --- writes ------------------------------------------------------------------
     def add(self, record: dict[str, Any]) -> FlushResult | None:
-        """Queue one article record (with ``id`` and ``topics``; ``revision_of`` for a revision)."""
+        """Queue one article record (with ``id`` and ``topics``; ``revision_of`` for a revision).
+
+        Flushes when a batch is full; after a failed flush, only once another
+        batch has come in (a full disk should not stall every item).
+        """
         with self._lock:
             self._pending.append(record)
             if not record.get("revision_of"):
                 self._pending_urls[record["canonical_url"]] = record["id"]
                 self._pending_hashes[record["content_hash"]] = record["id"]
-            if len(self._pending) >= self.batch_size:
+            if len(self._pending) >= max(self.batch_size, self._next_flush_at):
                 return self.flush()
         return None
 
     def flush(self) -> FlushResult:
-        """Write all pending records in one transaction; already-stored rows are skipped."""
+        """Write all pending records in one transaction; already-stored rows are skipped.
+
+        A failing transaction (database locked past the busy timeout, disk full,
+        connection lost) is retried ``FLUSH_ATTEMPTS`` times with a growing pause.
+        If it still fails the records stay pending (a later flush tries them
+        again) and ``StoreError`` says how many and why; they are never marked as
+        stored, so a crawl that ends without storing them fetches them next time.
+        """
         with self._lock:
+            records = self._pending
             result = FlushResult()
-            records, self._pending = self._pending, []
             if records:
-                with self.engine.begin() as connection:
-                    new = [r for r in records if not r.get("revision_of")]
-                    self._insert_new(connection, new, result)
-                    for record in records:
-                        if record.get("revision_of") and self._revise(connection, record):
-                            result.revised += 1
-                            result.revised_ids.append(record["revision_of"])
-                    for step in self._in_transaction:
-                        step(connection, result)
+                for attempt in range(1, FLUSH_ATTEMPTS + 1):
+                    result = FlushResult()
+                    try:
+                        self._write(records, result)
+                        break
+                    except OperationalError as exc:
+                        reason = str(exc.orig or exc).splitlines()[0]
+                        if attempt == FLUSH_ATTEMPTS:
+                            self._next_flush_at = len(records) + self.batch_size
+                            raise StoreError(len(records), reason,
+                                             [r["canonical_url"] for r in records]) from exc
+                        logger.warning("flush of %d articles failed (%s); retrying in %.1f s (attempt %d of %d)",
+                                       len(records), reason, FLUSH_PAUSE * attempt, attempt, FLUSH_ATTEMPTS)
+                        time.sleep(FLUSH_PAUSE * attempt)
+                self._pending = []
+                self._next_flush_at = 0
                 self._pending_urls.clear()
                 self._pending_hashes.clear()
             for listener in self._listeners:
                 listener(result)
             return result
+
+    def _write(self, records: list[dict[str, Any]], result: FlushResult) -> None:
+        with self.engine.begin() as connection:
+            new = [r for r in records if not r.get("revision_of")]
+            self._insert_new(connection, new, result)
+            for record in records:
+                if record.get("revision_of") and self._revise(connection, record):
+                    result.revised += 1
+                    result.revised_ids.append(record["revision_of"])
+            for step in self._in_transaction:
+                step(connection, result)
 
     def _insert_new(self, connection: Connection, records: list[dict[str, Any]], result: FlushResult) -> None:
         if not records:
