@@ -14,20 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Engine, MetaData, Table, and_, exists, literal_column, select, text
+from sqlalchemy import Engine, and_, exists, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.types import NullType
 
 from monitor.db.models import Article, ArticleTopic, Source
 from monitor.search.documents import StoredArticle, article_columns, to_articles
+from monitor.search.meta import meta_clauses
 from monitor.search.translate import FNode, render_fts5, render_tsquery, to_filter, words_of
 from monitor.topics import CompiledQuery, Evidence, Taxonomy, compile_query, snippet
 
-# The FTS5 index (SQLite only), created and kept in sync by migration a001; it is not
-# part of the models' metadata, so schema comparison skips it (monitor.db.base.include_name).
-articles_fts = Table("articles_fts", MetaData(), Column("title", NullType()), Column("text", NullType()))
-
 BATCH = 500
+FIRST_BATCH = 50
+# Full-text candidates ranked together: the newest TIER matches, then the next TIER, ... (see iter_search).
+TIER = 2000
 
 
 @dataclass(frozen=True)
@@ -94,44 +93,123 @@ def _filter_clauses(filters: Filters) -> list[Any]:
     return clauses
 
 
-def candidate_query(connection: Connection, pre: FNode | None, filters: Filters) -> Any:
-    """The SELECT of candidate articles, best first (newest first when the index cannot narrow)."""
-    query = article_columns().where(*_filter_clauses(filters))
-    dialect = connection.dialect.name
-    if pre is not None and dialect == "sqlite":
-        return (query.join(articles_fts, literal_column("articles_fts.rowid") == Article.id)
-                .where(text("articles_fts MATCH :fts").bindparams(fts=render_fts5(pre)))
-                .order_by(text("bm25(articles_fts, 3.0, 1.0)"), Article.id))
-    if pre is not None and dialect == "postgresql":
-        words = sorted(words_of(pre))
-        folded = dict(connection.execute(
-            text("SELECT w, monitor_fold(w) FROM unnest(CAST(:words AS text[])) AS w"), {"words": words}).all())
-        tsquery = render_tsquery(pre, lambda w: folded[w])
-        if tsquery is not None:
-            tsv = "monitor_tsv(articles.title, articles.text)"
-            q = "to_tsquery('monitor_simple', :tsq)"
-            return (query.where(text(f"{tsv} @@ {q}").bindparams(tsq=tsquery))
-                    .order_by(text(f"ts_rank({tsv}, {q}) DESC").bindparams(tsq=tsquery), Article.id))
-    return query.order_by(Article.published.desc().nulls_last(), Article.id.desc())
+def _ranked_tier(connection: Connection, pre: FNode, cursor: int | None, size: int) -> list[tuple[int, float]]:
+    """The ``size`` highest-id articles the pre-filter matches below ``cursor``, as (id, score), lower is better.
+
+    The full-text index walks its matches in id order and stops after ``size``, so
+    the cost does not grow with how many articles match; only these are scored.
+    """
+    below = "" if cursor is None else " AND rowid < :cursor"
+    if connection.dialect.name == "sqlite":
+        sql = (f"SELECT rowid, bm25(articles_fts, 3.0, 1.0) FROM articles_fts WHERE articles_fts MATCH :fts{below} "
+               f"ORDER BY rowid DESC LIMIT :size")
+        params: dict[str, Any] = {"fts": render_fts5(pre), "cursor": cursor, "size": size}
+        return [(int(i), float(s)) for i, s in connection.execute(text(sql), params)]
+    tsquery = _tsquery(connection, pre)
+    if tsquery is None:
+        raise _Unranked
+    tsv = "monitor_tsv(articles.title, articles.text)"
+    q = "to_tsquery('monitor_simple', :tsq)"
+    sql = (f"SELECT id, -ts_rank({tsv}, {q}) FROM articles WHERE {tsv} @@ {q}{below.replace('rowid', 'id')} "
+           f"ORDER BY id DESC LIMIT :size")
+    return [(int(i), float(s)) for i, s in connection.execute(text(sql), {"tsq": tsquery, "cursor": cursor,
+                                                                           "size": size})]
+
+
+class _Unranked(Exception):
+    """The pre-filter has no tsquery form: fall back to the unranked scan."""
+
+
+def _tsquery(connection: Connection, pre: FNode) -> str | None:
+    words = sorted(words_of(pre))
+    folded = dict(connection.execute(
+        text("SELECT w, monitor_fold(w) FROM unnest(CAST(:words AS text[])) AS w"), {"words": words}).all())
+    return render_tsquery(pre, lambda w: folded[w])
+
+
+def _passing(connection: Connection, ids: list[int], clauses: list[Any]) -> set[int]:
+    """Which of ``ids`` pass the SQL filters."""
+    if not clauses:
+        return set(ids)
+    out: set[int] = set()
+    for start in range(0, len(ids), 1000):
+        out.update(connection.execute(
+            select(Article.id).join(Source, Source.id == Article.source_id)
+            .where(Article.id.in_(ids[start : start + 1000]), *clauses)).scalars())
+    return out
+
+
+def _ranked_ids(connection: Connection, pre: FNode, clauses: list[Any]) -> Iterator[list[int]]:
+    """Candidate ids tier by tier: each tier is the next TIER matches by descending id, best score first."""
+    cursor: int | None = None
+    while True:
+        tier = _ranked_tier(connection, pre, cursor, TIER)
+        if not tier:
+            return
+        cursor = min(i for i, _ in tier)
+        passing = _passing(connection, [i for i, _ in tier], clauses)
+        yield [i for _, i in sorted((s, i) for i, s in tier if i in passing)]
+        if len(tier) < TIER:
+            return
+
+
+def _load_in_order(connection: Connection, ids: list[int]) -> list[StoredArticle]:
+    rows = {a.id: a for a in to_articles(connection, connection.execute(
+        article_columns().where(Article.id.in_(ids))))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def candidate_query(filters_clauses: list[Any]) -> Any:
+    """The SELECT of every article passing the filters, newest first (when the index cannot narrow)."""
+    return (article_columns().where(*filters_clauses)
+            .order_by(Article.published.desc().nulls_last(), Article.id.desc()))
 
 
 def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filters = Filters(),
                 taxonomy: Taxonomy | None = None) -> Iterator[Hit]:
-    """Every article matching ``query`` (None: every article) and ``filters``, best first, streamed (no cap)."""
+    """Every article matching ``query`` (None: every article) and ``filters``, best first, streamed (no cap).
+
+    Order: with a full-text pre-filter, candidates come in tiers of the TIER newest
+    matches (by id, i.e. by when they were stored), each tier ranked by bm25 / ts_rank;
+    a query with at most TIER candidates is therefore ranked as a whole.  Without
+    one (only NOT, ``lang:`` ...), newest published first.
+    """
     compiled: CompiledQuery | None = None
     pre: FNode | None = None
     if query is not None:
         compiled = query if isinstance(query, CompiledQuery) else compile_query(query, taxonomy)
         pre = to_filter(compiled.query, (taxonomy or Taxonomy.default()).sets)
     with engine.connect() as connection:
+        clauses = _filter_clauses(filters) + ([] if compiled is None else meta_clauses(connection, compiled.query))
+        if pre is not None:
+            try:
+                yield from _verified_tiers(connection, pre, clauses, compiled)
+                return
+            except _Unranked:
+                pass
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-            candidate_query(connection, pre, filters))
+            candidate_query(clauses))
         with engine.connect() as side:  # topics are read on a second connection while the first streams
             for rows in result.partitions(BATCH):
                 for article in to_articles(side, rows):
                     evidence = [] if compiled is None else compiled.matches(article.document)
                     if evidence is not None:
                         yield Hit(article, evidence)
+
+
+def _verified_tiers(connection: Connection, pre: FNode, clauses: list[Any],
+                    compiled: CompiledQuery | None) -> Iterator[Hit]:
+    first = True
+    for ids in _ranked_ids(connection, pre, clauses):
+        start = 0
+        while start < len(ids):
+            size = FIRST_BATCH if first else BATCH  # a first page needs few rows: load them first
+            first = False
+            for article in _load_in_order(connection, ids[start : start + size]):
+                evidence = [] if compiled is None else compiled.matches(article.document)
+                if evidence is not None:
+                    yield Hit(article, evidence)
+            start += size
 
 
 def search(engine: Engine, query: str | CompiledQuery | None, filters: Filters = Filters(), *, limit: int = 20,
