@@ -98,22 +98,28 @@ def _ranked_tier(connection: Connection, pre: FNode, cursor: int | None, size: i
 
     The full-text index walks its matches in id order and stops after ``size``, so
     the cost does not grow with how many articles match; only these are scored.
+    Rows are fetched with the driver's own cursor (thousands of two-number rows).
     """
-    below = "" if cursor is None else " AND rowid < :cursor"
+    below = "" if cursor is None else " AND rowid < {cursor}"
     if connection.dialect.name == "sqlite":
-        sql = (f"SELECT rowid, bm25(articles_fts, 3.0, 1.0) FROM articles_fts WHERE articles_fts MATCH :fts{below} "
-               f"ORDER BY rowid DESC LIMIT :size")
+        sql = (f"SELECT rowid, bm25(articles_fts, 3.0, 1.0) FROM articles_fts WHERE articles_fts MATCH :fts"
+               f"{below.format(cursor=':cursor')} ORDER BY rowid DESC LIMIT :size")
         params: dict[str, Any] = {"fts": render_fts5(pre), "cursor": cursor, "size": size}
-        return [(int(i), float(s)) for i, s in connection.execute(text(sql), params)]
-    tsquery = _tsquery(connection, pre)
-    if tsquery is None:
-        raise _Unranked
-    tsv = "monitor_tsv(articles.title, articles.text)"
-    q = "to_tsquery('monitor_simple', :tsq)"
-    sql = (f"SELECT id, -ts_rank({tsv}, {q}) FROM articles WHERE {tsv} @@ {q}{below.replace('rowid', 'id')} "
-           f"ORDER BY id DESC LIMIT :size")
-    return [(int(i), float(s)) for i, s in connection.execute(text(sql), {"tsq": tsquery, "cursor": cursor,
-                                                                           "size": size})]
+    else:
+        tsquery = _tsquery(connection, pre)
+        if tsquery is None:
+            raise _Unranked
+        tsv = "monitor_tsv(articles.title, articles.text)"
+        q = "to_tsquery('monitor_simple', %(tsq)s)"
+        sql = (f"SELECT id, -ts_rank({tsv}, {q}) FROM articles WHERE {tsv} @@ {q}"
+               f"{below.replace('rowid', 'id').format(cursor='%(cursor)s')} ORDER BY id DESC LIMIT %(size)s")
+        params = {"tsq": tsquery, "cursor": cursor, "size": size}
+    raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        raw.execute(sql, params)
+        return [(int(i), float(s)) for i, s in raw.fetchall()]
+    finally:
+        raw.close()
 
 
 class _Unranked(Exception):
@@ -127,19 +133,7 @@ def _tsquery(connection: Connection, pre: FNode) -> str | None:
     return render_tsquery(pre, lambda w: folded[w])
 
 
-def _passing(connection: Connection, ids: list[int], clauses: list[Any]) -> set[int]:
-    """Which of ``ids`` pass the SQL filters."""
-    if not clauses:
-        return set(ids)
-    out: set[int] = set()
-    for start in range(0, len(ids), 1000):
-        out.update(connection.execute(
-            select(Article.id).join(Source, Source.id == Article.source_id)
-            .where(Article.id.in_(ids[start : start + 1000]), *clauses)).scalars())
-    return out
-
-
-def _ranked_ids(connection: Connection, pre: FNode, clauses: list[Any]) -> Iterator[list[int]]:
+def _ranked_ids(connection: Connection, pre: FNode) -> Iterator[list[int]]:
     """Candidate ids tier by tier: each tier is the next TIER matches by descending id, best score first."""
     cursor: int | None = None
     while True:
@@ -147,15 +141,15 @@ def _ranked_ids(connection: Connection, pre: FNode, clauses: list[Any]) -> Itera
         if not tier:
             return
         cursor = min(i for i, _ in tier)
-        passing = _passing(connection, [i for i, _ in tier], clauses)
-        yield [i for _, i in sorted((s, i) for i, s in tier if i in passing)]
+        yield [i for _, i in sorted((s, i) for i, s in tier)]
         if len(tier) < TIER:
             return
 
 
-def _load_in_order(connection: Connection, ids: list[int]) -> list[StoredArticle]:
+def _load_in_order(connection: Connection, ids: list[int], clauses: list[Any]) -> list[StoredArticle]:
+    """The articles with these ids that pass the SQL filters, in the order of ``ids``."""
     rows = {a.id: a for a in to_articles(connection, connection.execute(
-        article_columns().where(Article.id.in_(ids))))}
+        article_columns().where(Article.id.in_(ids), *clauses)))}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -190,7 +184,9 @@ def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filt
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
             candidate_query(clauses))
         with engine.connect() as side:  # topics are read on a second connection while the first streams
-            for rows in result.partitions(BATCH):
+            size = FIRST_BATCH  # a first page needs few rows: verify them before loading more
+            while rows := result.fetchmany(size):
+                size = BATCH
                 for article in to_articles(side, rows):
                     evidence = [] if compiled is None else compiled.matches(article.document)
                     if evidence is not None:
@@ -200,12 +196,12 @@ def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filt
 def _verified_tiers(connection: Connection, pre: FNode, clauses: list[Any],
                     compiled: CompiledQuery | None) -> Iterator[Hit]:
     first = True
-    for ids in _ranked_ids(connection, pre, clauses):
+    for ids in _ranked_ids(connection, pre):
         start = 0
         while start < len(ids):
             size = FIRST_BATCH if first else BATCH  # a first page needs few rows: load them first
             first = False
-            for article in _load_in_order(connection, ids[start : start + size]):
+            for article in _load_in_order(connection, ids[start : start + size], clauses):
                 evidence = [] if compiled is None else compiled.matches(article.document)
                 if evidence is not None:
                     yield Hit(article, evidence)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, exists, false, select, text
+from sqlalchemy import and_, exists, false, select
 from sqlalchemy.engine import Connection
 
 from monitor.db.models import Article, ArticleTopic, Source
@@ -37,7 +37,7 @@ def distinct_values(connection: Connection, table: str, column: str) -> list[str
     sql = (f"WITH RECURSIVE v(x) AS (SELECT min({column}) FROM {table} UNION ALL "
            f"SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
            f"SELECT x FROM v WHERE x IS NOT NULL")
-    return list(connection.execute(text(sql)).scalars())
+    return list(connection.exec_driver_sql(sql).scalars())
 
 
 def _accepts(field: Field) -> Callable[[str], bool]:
