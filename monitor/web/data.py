@@ -24,22 +24,26 @@ from monitor.dedupe.models import ArticleVersion
 from monitor.web.models import ReadState
 
 
-def unread_counts(engine: Engine, user_id: int | None) -> dict[int, int]:
+def unread_counts(engine: Engine, user_id: int | None, *, alert_id: int | None = None,
+                  totals: dict[int, int] | None = None) -> dict[int, int]:
     """Unread entries per alert id for this user (every entry is unread for nobody signed in).
 
     Computed as all matches per alert (an index-only count) minus the user's read rows per alert,
-    which stays fast with many matches and few reads.
+    which stays fast with many matches and few reads.  ``alert_id`` limits it to one alert;
+    ``totals`` (match counts per alert, e.g. from ``list_alerts``) saves counting them again.
     """
+    only = [] if alert_id is None else [AlertMatch.alert_id == alert_id]
     with engine.connect() as connection:
-        total = dict(connection.execute(
-            select(AlertMatch.alert_id, func.count()).group_by(AlertMatch.alert_id)).all())
+        if totals is None:
+            totals = dict(connection.execute(
+                select(AlertMatch.alert_id, func.count()).where(*only).group_by(AlertMatch.alert_id)).all())
         read: dict[int, int] = {}
         if user_id is not None:
             read = dict(connection.execute(
                 select(AlertMatch.alert_id, func.count()).select_from(ReadState)
                 .join(AlertMatch, AlertMatch.id == ReadState.match_id)
-                .where(ReadState.user_id == user_id).group_by(AlertMatch.alert_id)).all())
-    return {alert_id: n - read.get(alert_id, 0) for alert_id, n in total.items()}
+                .where(ReadState.user_id == user_id, *only).group_by(AlertMatch.alert_id)).all())
+    return {a: n - read.get(a, 0) for a, n in totals.items() if alert_id is None or a == alert_id}
 
 
 def read_matches(engine: Engine, user_id: int | None, match_ids: Sequence[int]) -> set[int]:
