@@ -25,7 +25,7 @@ from monitor.topics import CompiledQuery, Evidence, Taxonomy, compile_query, sni
 
 BATCH = 500
 FIRST_BATCH = 50
-# Full-text candidates ranked together: the newest TIER matches, then the next TIER, ... (see iter_search).
+# A query with fewer full-text candidates is ranked by score; one with more lists them newest first (iter_search).
 TIER = 2000
 
 
@@ -93,17 +93,23 @@ def _filter_clauses(filters: Filters) -> list[Any]:
     return clauses
 
 
-def _ranked_tier(connection: Connection, pre: FNode, cursor: int | None, size: int) -> list[tuple[int, float]]:
-    """The ``size`` highest-id articles the pre-filter matches below ``cursor``, as (id, score), lower is better.
+def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | None,
+          scored: bool) -> list[tuple[int, float]]:
+    """Up to ``size`` (None: all) articles the pre-filter matches below id ``cursor``, highest id first,
+    as (id, score); the score (lower is better) is computed only when ``scored``, else 0.
 
-    The full-text index walks its matches in id order and stops after ``size``, so
-    the cost does not grow with how many articles match; only these are scored.
-    Rows are fetched with the driver's own cursor (thousands of two-number rows).
+    Walking matches by id stops after ``size`` rows: its cost does not grow with how many match.
+    Scoring does (bm25 counts, per query word, every article containing it), so it is asked for
+    only when the candidates are few.  Rows come from the driver's own cursor (thousands of pairs).
     """
-    below = "" if cursor is None else " AND rowid < {cursor}"
-    if connection.dialect.name == "sqlite":
-        sql = (f"SELECT rowid, bm25(articles_fts, 3.0, 1.0) FROM articles_fts WHERE articles_fts MATCH :fts"
-               f"{below.format(cursor=':cursor')} ORDER BY rowid DESC LIMIT :size")
+    sqlite = connection.dialect.name == "sqlite"
+    mark = (lambda name: f":{name}") if sqlite else (lambda name: f"%({name})s")
+    below = "" if cursor is None else f" AND {'rowid' if sqlite else 'id'} < {mark('cursor')}"
+    limit = "" if size is None else f" LIMIT {mark('size')}"
+    if sqlite:
+        score = "bm25(articles_fts, 3.0, 1.0)" if scored else "0"
+        sql = (f"SELECT rowid, {score} FROM articles_fts WHERE articles_fts MATCH :fts{below} "
+               f"ORDER BY rowid DESC{limit}")
         params: dict[str, Any] = {"fts": render_fts5(pre), "cursor": cursor, "size": size}
     else:
         tsquery = _tsquery(connection, pre)
@@ -111,8 +117,8 @@ def _ranked_tier(connection: Connection, pre: FNode, cursor: int | None, size: i
             raise _Unranked
         tsv = "monitor_tsv(articles.title, articles.text)"
         q = "to_tsquery('monitor_simple', %(tsq)s)"
-        sql = (f"SELECT id, -ts_rank({tsv}, {q}) FROM articles WHERE {tsv} @@ {q}"
-               f"{below.replace('rowid', 'id').format(cursor='%(cursor)s')} ORDER BY id DESC LIMIT %(size)s")
+        score = f"-ts_rank({tsv}, {q})" if scored else "0"
+        sql = f"SELECT id, {score} FROM articles WHERE {tsv} @@ {q}{below} ORDER BY id DESC{limit}"
         params = {"tsq": tsquery, "cursor": cursor, "size": size}
     raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -134,22 +140,33 @@ def _tsquery(connection: Connection, pre: FNode) -> str | None:
 
 
 def _ranked_ids(connection: Connection, pre: FNode) -> Iterator[list[int]]:
-    """Candidate ids tier by tier: each tier is the next TIER matches by descending id, best score first."""
-    cursor: int | None = None
-    while True:
-        tier = _ranked_tier(connection, pre, cursor, TIER)
-        if not tier:
-            return
-        cursor = min(i for i, _ in tier)
-        yield [i for _, i in sorted((s, i) for i, s in tier)]
+    """Candidate ids in result order, a list at a time.
+
+    Fewer than TIER candidates: all of them, best score first.  More (a broad query): newest
+    stored first (descending id), TIER at a time, unscored.
+    """
+    first = _tier(connection, pre, None, TIER, scored=False)
+    if len(first) < TIER:
+        if first:
+            yield [i for _, i in sorted((s, i) for i, s in _tier(connection, pre, None, None, scored=True))]
+        return
+    tier = first
+    while tier:
+        yield [i for i, _ in tier]
         if len(tier) < TIER:
             return
+        tier = _tier(connection, pre, tier[-1][0], TIER, scored=False)
 
 
-def _load_in_order(connection: Connection, ids: list[int], clauses: list[Any]) -> list[StoredArticle]:
-    """The articles with these ids that pass the SQL filters, in the order of ``ids``."""
-    rows = {a.id: a for a in to_articles(connection, connection.execute(
-        article_columns().where(Article.id.in_(ids), *clauses)))}
+def _load_in_order(connection: Connection, ids: list[int]) -> list[StoredArticle]:
+    """The articles with these ids, in the order of ``ids``.
+
+    Looked up by primary key only: with a filter such as ``language IN (...)`` in the same
+    query, SQLite (no statistics) prefers that column's index and scans every article in the
+    language.  The filters are applied in Python (``Filters.accepts``, as ingest matching does)
+    and the query's own ``lang:/source:/topic:`` by the matcher.
+    """
+    rows = {a.id: a for a in to_articles(connection, connection.execute(article_columns().where(Article.id.in_(ids))))}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -163,10 +180,9 @@ def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filt
                 taxonomy: Taxonomy | None = None) -> Iterator[Hit]:
     """Every article matching ``query`` (None: every article) and ``filters``, best first, streamed (no cap).
 
-    Order: with a full-text pre-filter, candidates come in tiers of the TIER newest
-    matches (by id, i.e. by when they were stored), each tier ranked by bm25 / ts_rank;
-    a query with at most TIER candidates is therefore ranked as a whole.  Without
-    one (only NOT, ``lang:`` ...), newest published first.
+    Order: when the full-text pre-filter has fewer than TIER candidates, best bm25 / ts_rank
+    first; with more (a broad query: ranking would score every one of them), newest stored
+    first (descending id).  Without a pre-filter (only NOT, ``lang:`` ...), newest published first.
     """
     compiled: CompiledQuery | None = None
     pre: FNode | None = None
@@ -174,13 +190,13 @@ def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filt
         compiled = query if isinstance(query, CompiledQuery) else compile_query(query, taxonomy)
         pre = to_filter(compiled.query, (taxonomy or Taxonomy.default()).sets)
     with engine.connect() as connection:
-        clauses = _filter_clauses(filters) + ([] if compiled is None else meta_clauses(connection, compiled.query))
         if pre is not None:
             try:
-                yield from _verified_tiers(connection, pre, clauses, compiled)
+                yield from _verified_tiers(connection, pre, filters, compiled)
                 return
             except _Unranked:
                 pass
+        clauses = _filter_clauses(filters) + ([] if compiled is None else meta_clauses(connection, compiled.query))
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
             candidate_query(clauses))
         with engine.connect() as side:  # topics are read on a second connection while the first streams
@@ -193,7 +209,7 @@ def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filt
                         yield Hit(article, evidence)
 
 
-def _verified_tiers(connection: Connection, pre: FNode, clauses: list[Any],
+def _verified_tiers(connection: Connection, pre: FNode, filters: Filters,
                     compiled: CompiledQuery | None) -> Iterator[Hit]:
     first = True
     for ids in _ranked_ids(connection, pre):
@@ -201,7 +217,9 @@ def _verified_tiers(connection: Connection, pre: FNode, clauses: list[Any],
         while start < len(ids):
             size = FIRST_BATCH if first else BATCH  # a first page needs few rows: load them first
             first = False
-            for article in _load_in_order(connection, ids[start : start + size], clauses):
+            for article in _load_in_order(connection, ids[start : start + size]):
+                if not filters.accepts(article):
+                    continue
                 evidence = [] if compiled is None else compiled.matches(article.document)
                 if evidence is not None:
                     yield Hit(article, evidence)
