@@ -1,8 +1,9 @@
 """Full-text search: the index narrows, the ingest matcher decides.
 
 ``iter_search`` asks the database for candidates (FTS5 ``MATCH`` on SQLite, a
-``tsquery`` against the ``monitor_tsv`` GIN index on PostgreSQL) with the
-filters applied in SQL, best rank first, then verifies each candidate with the
+``tsquery`` against the ``monitor_tsv`` GIN index on PostgreSQL) in a bounded
+order (best rank first below TIER candidates, newest first above: see
+``iter_search``), then applies the filters and verifies each candidate with the
 compiled query.  Results are therefore exactly the articles the ingest matcher
 would accept (see translate.py for why the pre-filter is a superset).
 """
