@@ -31,7 +31,11 @@ def list_articles(
         .order_by(Article.published.desc().nulls_last(), Article.id.desc())
     )
     if topic:
-        query = query.where(Article.id.in_(select(ArticleTopic.article_id).where(ArticleTopic.topic_id == topic)))
+        # Walk the topic's tags newest first on the index (topic_id, published): article_topics.published is
+        # the article's own (copied by triggers, migration q001), so this is the same order without sorting
+        # every tagged article.
+        query = (query.join(ArticleTopic, ArticleTopic.article_id == Article.id).where(ArticleTopic.topic_id == topic)
+                 .order_by(None).order_by(ArticleTopic.published.desc().nulls_last(), Article.id.desc()))
     if language:
         query = query.where(Article.language == language)
     if source:

@@ -70,12 +70,16 @@ class ArticleTopic(Base):
     """A topic tag on an article, with the score and the evidence that earned it."""
 
     __tablename__ = "article_topics"
-    __table_args__ = (Index("ix_article_topics_topic", "topic_id", "article_id"),)
+    __table_args__ = (Index("ix_article_topics_topic", "topic_id", "article_id"),
+                      Index("ix_article_topics_topic_published", "topic_id", "published"))
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     topic_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The article's published time, copied by database triggers (migration q001) so per-topic daily counts
+    # read one index; never written by application code.
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class CrawlRun(Base):

@@ -1,8 +1,9 @@
 """Full-text search: the index narrows, the ingest matcher decides.
 
 ``iter_search`` asks the database for candidates (FTS5 ``MATCH`` on SQLite, a
-``tsquery`` against the ``monitor_tsv`` GIN index on PostgreSQL) with the
-filters applied in SQL, best rank first, then verifies each candidate with the
+``tsquery`` against the ``monitor_tsv`` GIN index on PostgreSQL) in a bounded
+order (best rank first below TIER candidates, newest first above: see
+``iter_search``), then applies the filters and verifies each candidate with the
 compiled query.  Results are therefore exactly the articles the ingest matcher
 would accept (see translate.py for why the pre-filter is a superset).
 """
@@ -14,20 +15,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Engine, MetaData, Table, and_, exists, literal_column, select, text
+from sqlalchemy import Engine, and_, exists, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.types import NullType
 
 from monitor.db.models import Article, ArticleTopic, Source
 from monitor.search.documents import StoredArticle, article_columns, to_articles
+from monitor.search.meta import meta_clauses
 from monitor.search.translate import FNode, render_fts5, render_tsquery, to_filter, words_of
 from monitor.topics import CompiledQuery, Evidence, Taxonomy, compile_query, snippet
 
-# The FTS5 index (SQLite only), created and kept in sync by migration a001; it is not
-# part of the models' metadata, so schema comparison skips it (monitor.db.base.include_name).
-articles_fts = Table("articles_fts", MetaData(), Column("title", NullType()), Column("text", NullType()))
-
 BATCH = 500
+FIRST_BATCH = 50
+# A query with fewer full-text candidates is ranked by score; one with more lists them newest first (iter_search).
+TIER = 2000
 
 
 @dataclass(frozen=True)
@@ -94,44 +94,151 @@ def _filter_clauses(filters: Filters) -> list[Any]:
     return clauses
 
 
-def candidate_query(connection: Connection, pre: FNode | None, filters: Filters) -> Any:
-    """The SELECT of candidate articles, best first (newest first when the index cannot narrow)."""
-    query = article_columns().where(*_filter_clauses(filters))
-    dialect = connection.dialect.name
-    if pre is not None and dialect == "sqlite":
-        return (query.join(articles_fts, literal_column("articles_fts.rowid") == Article.id)
-                .where(text("articles_fts MATCH :fts").bindparams(fts=render_fts5(pre)))
-                .order_by(text("bm25(articles_fts, 3.0, 1.0)"), Article.id))
-    if pre is not None and dialect == "postgresql":
-        words = sorted(words_of(pre))
-        folded = dict(connection.execute(
-            text("SELECT w, monitor_fold(w) FROM unnest(CAST(:words AS text[])) AS w"), {"words": words}).all())
-        tsquery = render_tsquery(pre, lambda w: folded[w])
-        if tsquery is not None:
-            tsv = "monitor_tsv(articles.title, articles.text)"
-            q = "to_tsquery('monitor_simple', :tsq)"
-            return (query.where(text(f"{tsv} @@ {q}").bindparams(tsq=tsquery))
-                    .order_by(text(f"ts_rank({tsv}, {q}) DESC").bindparams(tsq=tsquery), Article.id))
-    return query.order_by(Article.published.desc().nulls_last(), Article.id.desc())
+def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | None,
+          scored: bool) -> list[tuple[int, float]]:
+    """Up to ``size`` (None: all) articles the pre-filter matches below id ``cursor``, highest id first,
+    as (id, score); the score (lower is better) is computed only when ``scored``, else 0.
+
+    Walking matches by id stops after ``size`` rows: its cost does not grow with how many match.
+    Scoring does (bm25 counts, per query word, every article containing it), so it is asked for
+    only when the candidates are few.  Rows come from the driver's own cursor (thousands of pairs).
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    mark = (lambda name: f":{name}") if sqlite else (lambda name: f"%({name})s")
+    below = "" if cursor is None else f" AND {'rowid' if sqlite else 'id'} < {mark('cursor')}"
+    limit = "" if size is None else f" LIMIT {mark('size')}"
+    if sqlite:
+        score = "bm25(articles_fts, 3.0, 1.0)" if scored else "0"
+        sql = (f"SELECT rowid, {score} FROM articles_fts WHERE articles_fts MATCH :fts{below} "
+               f"ORDER BY rowid DESC{limit}")
+        params: dict[str, Any] = {"fts": render_fts5(pre), "cursor": cursor, "size": size}
+    else:
+        tsquery, weighted = _tsquery(connection, pre)
+        if tsquery is None or weighted is None:
+            raise _Unranked
+        tsv = "monitor_tsv(articles.title, articles.text)"
+        q = "to_tsquery('monitor_simple', %(tsq)s)"
+        if scored:
+            sql = (f"SELECT id, -ts_rank({tsv}, to_tsquery('monitor_simple', %(ranked)s)) FROM articles "
+                   f"WHERE {tsv} @@ {q}{below} ORDER BY id DESC{limit}")
+        else:
+            # Materialized first: given ORDER BY id LIMIT, the planner walks the primary key backwards and
+            # computes every row's tsvector (seconds); the GIN index finds the matches, then the newest are kept.
+            sql = (f"WITH m AS MATERIALIZED (SELECT id FROM articles WHERE {tsv} @@ {q}{below}) "
+                   f"SELECT id, 0 FROM m ORDER BY id DESC{limit}")
+        params = {"tsq": tsquery, "ranked": weighted, "cursor": cursor, "size": size}
+    raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if not sqlite:
+            # The planner cannot tell that monitor_tsv (an inlined SQL function) is expensive: for a word in
+            # most articles it scans the table computing every tsvector (15 s at 100,000 articles) instead
+            # of reading the GIN index (60 ms).  Forbid the scan for this statement only.
+            raw.execute("SET LOCAL enable_seqscan = off")
+        raw.execute(sql, params)
+        return [(int(i), float(s)) for i, s in raw.fetchall()]
+    finally:
+        if not sqlite:
+            raw.execute("SET LOCAL enable_seqscan = on")
+        raw.close()
+
+
+class _Unranked(Exception):
+    """The pre-filter has no tsquery form: fall back to the unranked scan."""
+
+
+def _tsquery(connection: Connection, pre: FNode) -> tuple[str | None, str | None]:
+    """The pre-filter as (unweighted tsquery to filter with, weighted tsquery to rank with)."""
+    words = sorted(words_of(pre))
+    folded = dict(connection.execute(
+        text("SELECT w, monitor_fold(w) FROM unnest(CAST(:words AS text[])) AS w"), {"words": words}).all())
+    return render_tsquery(pre, lambda w: folded[w], weighted=False), render_tsquery(pre, lambda w: folded[w])
+
+
+def _ranked_ids(connection: Connection, pre: FNode) -> Iterator[list[int]]:
+    """Candidate ids in result order, a list at a time.
+
+    Fewer than TIER candidates: all of them, best score first.  More (a broad query): newest
+    stored first (descending id), TIER at a time, unscored.
+    """
+    first = _tier(connection, pre, None, TIER, scored=False)
+    if len(first) < TIER:
+        if first:
+            yield [i for _, i in sorted((s, i) for i, s in _tier(connection, pre, None, None, scored=True))]
+        return
+    tier = first
+    while tier:
+        yield [i for i, _ in tier]
+        if len(tier) < TIER:
+            return
+        tier = _tier(connection, pre, tier[-1][0], TIER, scored=False)
+
+
+def _load_in_order(connection: Connection, ids: list[int]) -> list[StoredArticle]:
+    """The articles with these ids, in the order of ``ids``.
+
+    Looked up by primary key only: with a filter such as ``language IN (...)`` in the same
+    query, SQLite (no statistics) prefers that column's index and scans every article in the
+    language.  The filters are applied in Python (``Filters.accepts``, as ingest matching does)
+    and the query's own ``lang:/source:/topic:`` by the matcher.
+    """
+    rows = {a.id: a for a in to_articles(connection, connection.execute(article_columns().where(Article.id.in_(ids))))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def candidate_query(filters_clauses: list[Any]) -> Any:
+    """The SELECT of every article passing the filters, newest first (when the index cannot narrow)."""
+    return (article_columns().where(*filters_clauses)
+            .order_by(Article.published.desc().nulls_last(), Article.id.desc()))
 
 
 def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filters = Filters(),
                 taxonomy: Taxonomy | None = None) -> Iterator[Hit]:
-    """Every article matching ``query`` (None: every article) and ``filters``, best first, streamed (no cap)."""
+    """Every article matching ``query`` (None: every article) and ``filters``, best first, streamed (no cap).
+
+    Order: when the full-text pre-filter has fewer than TIER candidates, best bm25 / ts_rank
+    first; with more (a broad query: ranking would score every one of them), newest stored
+    first (descending id).  Without a pre-filter (only NOT, ``lang:`` ...), newest published first.
+    """
     compiled: CompiledQuery | None = None
     pre: FNode | None = None
     if query is not None:
         compiled = query if isinstance(query, CompiledQuery) else compile_query(query, taxonomy)
         pre = to_filter(compiled.query, (taxonomy or Taxonomy.default()).sets)
     with engine.connect() as connection:
+        if pre is not None:
+            try:
+                yield from _verified_tiers(connection, pre, filters, compiled)
+                return
+            except _Unranked:
+                pass
+        clauses = _filter_clauses(filters) + ([] if compiled is None else meta_clauses(connection, compiled.query))
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-            candidate_query(connection, pre, filters))
+            candidate_query(clauses))
         with engine.connect() as side:  # topics are read on a second connection while the first streams
-            for rows in result.partitions(BATCH):
+            size = FIRST_BATCH  # a first page needs few rows: verify them before loading more
+            while rows := result.fetchmany(size):
+                size = BATCH
                 for article in to_articles(side, rows):
                     evidence = [] if compiled is None else compiled.matches(article.document)
                     if evidence is not None:
                         yield Hit(article, evidence)
+
+
+def _verified_tiers(connection: Connection, pre: FNode, filters: Filters,
+                    compiled: CompiledQuery | None) -> Iterator[Hit]:
+    first = True
+    for ids in _ranked_ids(connection, pre):
+        start = 0
+        while start < len(ids):
+            size = FIRST_BATCH if first else BATCH  # a first page needs few rows: load them first
+            first = False
+            for article in _load_in_order(connection, ids[start : start + size]):
+                if not filters.accepts(article):
+                    continue
+                evidence = [] if compiled is None else compiled.matches(article.document)
+                if evidence is not None:
+                    yield Hit(article, evidence)
+            start += size
 
 
 def search(engine: Engine, query: str | CompiledQuery | None, filters: Filters = Filters(), *, limit: int = 20,

@@ -104,14 +104,17 @@ def render_fts5(node: FNode) -> str:
     return "(" + f" {node.op} ".join(render_fts5(i) for i in node.items) + ")"
 
 
-def render_tsquery(node: FNode, fold: Callable[[str], str]) -> str | None:
+def render_tsquery(node: FNode, fold: Callable[[str], str], weighted: bool = True) -> str | None:
     """tsquery syntax for ``to_tsquery('monitor_simple', ...)``; words already folded by ``fold``.
 
     Phrases become AND of their words (tsvector positions are capped at 16383, so
     ``<->`` could miss matches deep in long texts); the title is weight A, the text D.
+    ``weighted=False`` drops the weights: a superset the GIN index answers without
+    rechecking rows (it does not store weights, so a weighted query recomputes every
+    candidate's tsvector); search filters with it and ranks with the weighted form.
     """
     if isinstance(node, FPhrase):
-        weight = {"title": "A", "text": "D"}.get(node.column or "", "")
+        weight = {"title": "A", "text": "D"}.get(node.column or "", "") if weighted else ""
         parts = []
         for word, prefix in node.words:
             for piece in fold(word).split():
@@ -120,7 +123,7 @@ def render_tsquery(node: FNode, fold: Callable[[str], str]) -> str | None:
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
-    rendered = [render_tsquery(i, fold) for i in node.items]
+    rendered = [render_tsquery(i, fold, weighted) for i in node.items]
     if node.op == "OR" and any(r is None for r in rendered):
         return None
     kept = [r for r in rendered if r is not None]

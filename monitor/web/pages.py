@@ -105,7 +105,7 @@ def inbox_page(request: Request) -> Response:
         return uid
     engine = engine_of(request)
     alerts = list_alerts(engine)
-    unread = data.unread_counts(engine, uid)
+    unread = data.unread_counts(engine, uid, totals={a["id"]: a["matches"] for a in alerts})
     for alert in alerts:
         alert["unread"] = unread.get(alert["id"], 0)
     return render(request, "inbox.html", {"alerts": alerts, "form": {}, "error": None,
@@ -155,7 +155,7 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     if unread_only:
         entries = [e for e in entries if not e["read"]]
     return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
-                                          "unread": data.unread_counts(engine, uid).get(alert.id, 0)})
+                                          "unread": data.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
 
 
 @router.post("/alerts/{name}/read")
