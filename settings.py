@@ -20,20 +20,24 @@ MONITOR_STORE = True  # False: run the pipeline without writing (monitor fetch -
 MONITOR_STORE_BATCH_SIZE = 100
 MONITOR_SKIP_SEEN = True  # never download an article that is already stored
 MONITOR_ALERTS = True  # match new and revised articles against every alert as they are stored
+# Worker processes for extraction, language and topics (0: on the reactor thread). See monitor/crawl/pool.py.
+MONITOR_PROCESS_POOL = 2
+MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats monitor/loop_lag/*); 0: off
+MONITOR_PROGRESS = 0  # seconds between one-line progress reports on stderr (monitor crawl --progress); 0: off
 
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.extract.ExtractPipeline": 200,
     "pipelines.dedupe.DedupePipeline": 300,
-    "pipelines.language.LanguagePipeline": 400,
-    "pipelines.topics.TopicsPipeline": 500,
     "pipelines.store.StorePipeline": 600,
 }
 DOWNLOADER_MIDDLEWARES = {
     "monitor.crawl.seen.SeenArticleMiddleware": 50,
 }
 EXTENSIONS = {
+    "monitor.crawl.loop_lag.LoopLagProbe": 490,  # before the recorder: its stats are saved at spider close
     "monitor.crawl.runs.CrawlRunRecorder": 500,
+    "monitor.crawl.progress.ProgressReporter": 520,
 }
 
 # --- politeness ------------------------------------------------------------------
