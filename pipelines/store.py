@@ -1,14 +1,27 @@
-"""Store stage: batched, idempotent upserts; pending rows are flushed when a spider closes."""
+"""Store stage: batched, idempotent upserts, each batch written in a thread off the reactor.
+
+Pending rows are flushed when a batch is full and when a spider closes. The
+write (inserts, topics, signatures, full-text index, alert matching) runs in
+Twisted's thread pool, so downloads and the other stages go on meanwhile; the
+item that filled the batch waits for it, which holds back the crawl if the
+database cannot keep up.
+"""
 
 from __future__ import annotations
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredLock
+from twisted.internet.threads import deferToThread
 
 from monitor.crawl.storage import source_info, store_for
 from monitor.db.store import ArticleStore, FlushResult
 from monitor.items import ArticleItem
 from monitor.records import article_row
+
+
+_write_locks: dict[int, DeferredLock] = {}  # per shared store: one write at a time, in order
 
 
 class StorePipeline:
@@ -19,6 +32,7 @@ class StorePipeline:
         self.store = store
         self.source_id: int | None = None
         self.source_name = ""
+        self.write_lock = _write_locks.setdefault(id(store), DeferredLock())
         store.on_flush(self._count)
 
     @classmethod
@@ -32,13 +46,27 @@ class StorePipeline:
         self.source_name = info.name
         self.source_id = self.store.source_id(info)
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
         assert self.source_id is not None
-        self.store.add(article_row(item, self.source_id))
+        if self.store.queue(article_row(item, self.source_id)):
+            await self._flush()
         return item
 
-    def close_spider(self) -> None:
-        self.store.flush()
+    async def close_spider(self) -> None:
+        await self._flush()
+
+    async def _flush(self) -> None:
+        """Write what is pending in a thread; listeners hear of it back on the reactor thread.
+
+        Writes of the process's crawlers queue on one lock, so a spider that
+        closes waits for earlier batches (and their counts) as well as its own.
+        """
+        await maybe_deferred_to_future(self.write_lock.acquire())
+        try:
+            result = await maybe_deferred_to_future(deferToThread(self.store.write, self.store.take()))
+            self.store.notify(result)
+        finally:
+            self.write_lock.release()
 
     def _count(self, result: FlushResult) -> None:
         """Count this source's share of a flush (a flush may carry other crawlers' rows)."""
