@@ -23,6 +23,7 @@ MONITOR_ALERTS = True  # match new and revised articles against every alert as t
 # Worker processes for extraction, language and topics (0: on the reactor thread). See monitor/crawl/pool.py.
 MONITOR_PROCESS_POOL = 2
 MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats monitor/loop_lag/*); 0: off
+MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
 MONITOR_PROGRESS = 0  # seconds between one-line progress reports on stderr (monitor crawl --progress); 0: off
 
 ITEM_PIPELINES = {
@@ -35,6 +36,7 @@ DOWNLOADER_MIDDLEWARES = {
     "monitor.crawl.seen.SeenArticleMiddleware": 50,
 }
 EXTENSIONS = {
+    "monitor.crawl.gcfreeze.GcFreeze": 480,
     "monitor.crawl.loop_lag.LoopLagProbe": 490,  # before the recorder: its stats are saved at spider close
     "monitor.crawl.runs.CrawlRunRecorder": 500,
     "monitor.crawl.progress.ProgressReporter": 520,
