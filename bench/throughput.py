@@ -172,9 +172,9 @@ def run_bare(root: Path, base_url: str, sources: int) -> dict[str, float]:
 
 
 # --- (b) monitor crawl ------------------------------------------------------------------------------
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its children (the process pool)."""
-    total = 0
+def tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of ``pid`` and its children (the process pool), and of ``pid`` alone."""
+    total = main = 0
     pids = [pid]
     try:
         pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -185,9 +185,10 @@ def tree_rss(pid: int) -> int:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
+                    main = main or int(line.split()[1]) * 1024
         except OSError:
             pass
-    return total
+    return total, main
 
 
 def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
@@ -207,11 +208,11 @@ def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE,
                                text=True)
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, int, int]] = []
 
     def sample() -> None:
         while process.poll() is None:
-            samples.append((time.monotonic() - started, tree_rss(process.pid)))
+            samples.append((time.monotonic() - started, *tree_rss(process.pid)))
             time.sleep(rss_every)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -236,7 +237,8 @@ def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
         "lag_p99_ms": max((float(s.get("monitor/loop_lag/p99_ms", 0)) for s in stats), default=0.0),
         "cpu_lag_max_ms": max((float(s.get("monitor/loop_lag/cpu_max_ms", 0)) for s in stats), default=0.0),
         "cpu_lag_p99_ms": max((float(s.get("monitor/loop_lag/cpu_p99_ms", 0)) for s in stats), default=0.0),
-        "peak_rss": max((r for _, r in samples), default=0), "rss": samples,
+        "peak_rss": max((r for _, r, _ in samples), default=0),
+        "peak_main_rss": max((m for _, _, m in samples), default=0), "rss": samples,
     }
 
 
@@ -339,7 +341,7 @@ def report(args: argparse.Namespace, bare: dict, full: dict, inproc: dict | None
     print(f"    reactor loop lag (wall): max {full['lag_max_ms']:.0f} ms, p99 {full['lag_p99_ms']:.0f} ms; "
           f"reactor CPU between 10 ms ticks: max {full['cpu_lag_max_ms']:.0f} ms, p99 {full['cpu_lag_p99_ms']:.0f} ms "
           f"(target max <= 100)")
-    print(f"    peak RSS (crawler + pool): {full['peak_rss'] / 2**20:.0f} MB")
+    print(f"    peak RSS: {full['peak_rss'] / 2**20:.0f} MB crawler + pool, {full['peak_main_rss'] / 2**20:.0f} MB crawler")
     if inproc:
         r = inproc["pages"] / inproc["seconds"]
         print(f"(b') pool off:       {inproc['pages']:6d} pages in {inproc['seconds']:6.1f} s = {r:7.1f} pages/s, "
@@ -352,9 +354,9 @@ def report(args: argparse.Namespace, bare: dict, full: dict, inproc: dict | None
 
 def report_memory(full: dict, args: argparse.Namespace) -> None:
     print(f"memory run: {args.memory} articles, {full['articles']} stored in {full['seconds']:.0f} s")
-    for seconds, rss in full["rss"][:: max(1, len(full["rss"]) // 30)]:
-        print(f"  t={seconds:6.0f} s  RSS {rss / 2**20:7.0f} MB")
-    print(f"peak RSS {full['peak_rss'] / 2**20:.0f} MB; loop lag max {full['lag_max_ms']:.0f} ms, "
+    for seconds, rss, main in full["rss"][:: max(1, len(full["rss"]) // 30)]:
+        print(f"  t={seconds:6.0f} s  RSS {rss / 2**20:7.0f} MB (crawler {main / 2**20:.0f} MB)")
+    print(f"peak RSS {full['peak_rss'] / 2**20:.0f} MB (crawler alone {full['peak_main_rss'] / 2**20:.0f} MB); loop lag max {full['lag_max_ms']:.0f} ms, "
           f"p99 {full['lag_p99_ms']:.0f} ms; reactor CPU between ticks max {full['cpu_lag_max_ms']:.0f} ms")
 
 
