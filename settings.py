@@ -21,7 +21,11 @@ MONITOR_STORE_BATCH_SIZE = 100
 MONITOR_SKIP_SEEN = True  # never download an article that is already stored
 MONITOR_ALERTS = True  # match new and revised articles against every alert as they are stored
 # Worker processes for extraction, language and topics (0: on the reactor thread). See monitor/crawl/pool.py.
-MONITOR_PROCESS_POOL = 2
+# Each worker holds ~330 MB (trafilatura, scipy via datasketch, profiles); 2 is faster on an idle 2-core machine.
+MONITOR_PROCESS_POOL = 1
+# Responses (bytes) each crawler may hold while their items are processed (Scrapy's default: 5 MB). Pages wait
+# here for the extract workers; with one crawler per source the default let 40 sources hold ~1 GB of pages.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats monitor/loop_lag/*); 0: off
 MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
 MONITOR_PROGRESS = 0  # seconds between one-line progress reports on stderr (monitor crawl --progress); 0: off

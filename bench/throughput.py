@@ -118,6 +118,7 @@ def _serve(root: str, queue: "multiprocessing.Queue[str]") -> None:
 
     server = ReplicaServer(Path(root))
     server.requests = _Discard()  # type: ignore[assignment]  # a long crawl would grow the request log
+    server.httpd.handle_error = lambda *_: None  # type: ignore[method-assign]  # clients closing at the end
     queue.put(server.base_url)
     server.httpd.serve_forever()
 
@@ -290,7 +291,7 @@ def cpu_per_article(sites: Path, base_url: str, paths: list[str], sample: int) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--sources", type=int, default=4)
+    parser.add_argument("--sources", type=int, default=40, help="outlets (feeds); 2,000 pages -> 50 per feed")
     parser.add_argument("--pool", type=int, default=None, help="MONITOR_PROCESS_POOL for (b) (default: settings.py)")
     parser.add_argument("--compare-pool", action="store_true", help="also run (b) with MONITOR_PROCESS_POOL=0")
     parser.add_argument("--cpu-sample", type=int, default=300, help="pages for the in-process CPU measurement")
