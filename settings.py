@@ -21,20 +21,30 @@ MONITOR_STORE_BATCH_SIZE = 100
 MONITOR_SKIP_SEEN = True  # never download an article that is already stored
 MONITOR_REDIS_URL = _config.redis_url  # set: shared "seen" claims and story index (monitor/distributed)
 MONITOR_ALERTS = True  # match new and revised articles against every alert as they are stored
+# Worker processes for extraction, language and topics (0: on the reactor thread). See monitor/crawl/pool.py.
+# Each worker holds ~330 MB (trafilatura, scipy via datasketch, profiles); 2 is faster on an idle 2-core machine.
+MONITOR_PROCESS_POOL = 1
+# Responses (bytes) each crawler may hold while their items are processed (Scrapy's default: 5 MB). Pages wait
+# here for the extract workers; with one crawler per source the default let 40 sources hold ~1 GB of pages.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats monitor/loop_lag/*); 0: off
+MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
+MONITOR_PROGRESS = 0  # seconds between one-line progress reports on stderr (monitor crawl --progress); 0: off
 
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.extract.ExtractPipeline": 200,
     "pipelines.dedupe.DedupePipeline": 300,
-    "pipelines.language.LanguagePipeline": 400,
-    "pipelines.topics.TopicsPipeline": 500,
     "pipelines.store.StorePipeline": 600,
 }
 DOWNLOADER_MIDDLEWARES = {
     "monitor.crawl.seen.SeenArticleMiddleware": 50,
 }
 EXTENSIONS = {
+    "monitor.crawl.gcfreeze.GcFreeze": 480,
+    "monitor.crawl.loop_lag.LoopLagProbe": 490,  # before the recorder: its stats are saved at spider close
     "monitor.crawl.runs.CrawlRunRecorder": 500,
+    "monitor.crawl.progress.ProgressReporter": 520,
 }
 
 # --- politeness ------------------------------------------------------------------

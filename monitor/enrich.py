@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from monitor.db.store import ArticleStore
 from monitor.dedupe import content_hash
+from monitor.dedupe.signature import Signature, signature
 from monitor.dedupe.stories import StoryResolver
 from monitor.extract.document import extract_document
 from monitor.extract.authors import clean_authors
@@ -25,6 +26,29 @@ MIN_TEXT_CHARS = 80
 
 class EmptyArticleError(ValueError):
     """Extraction found no article text on the page."""
+
+
+def analyse_article(item: ArticleItem, selectors: dict[str, str] | None = None) -> ArticleItem:
+    """All the CPU-heavy work on one page, in one call: extract, fingerprint, language, topics.
+
+    Needs no database and no crawler, takes and returns plain (picklable) data,
+    so the extract pipeline can run it in a worker process (``MONITOR_PROCESS_POOL``)
+    or in this one, with the same result. Raises ``EmptyArticleError`` when the
+    page has no article text.
+    """
+    apply_extraction(item, selectors)
+    apply_fingerprint(item)
+    apply_language(item)
+    apply_topics(item)
+    return item
+
+
+def apply_fingerprint(item: ArticleItem) -> ArticleItem:
+    """The exact-duplicate hash and the near-duplicate signature (bytes; None for very short texts)."""
+    item.content_hash = content_hash(item.text)
+    sig = signature(item.text)
+    item.signature = sig.to_bytes() if sig is not None else None
+    return item
 
 
 def apply_extraction(item: ArticleItem, selectors: dict[str, str] | None = None) -> ArticleItem:
@@ -97,7 +121,8 @@ def apply_dedupe(item: ArticleItem, store: ArticleStore, stories: StoryResolver,
     index (its own id when it is an original). A dry run reserves no id and
     leaves the index as it was.
     """
-    item.content_hash = content_hash(item.text)
+    if item.content_hash is None:
+        apply_fingerprint(item)
     assert item.canonical_url
     duplicate = store.exact_duplicate(item.canonical_url, item.content_hash)
     if duplicate:
@@ -108,13 +133,14 @@ def apply_dedupe(item: ArticleItem, store: ArticleStore, stories: StoryResolver,
             return item
         item.duplicate_of = original
         raise DuplicateArticleError(item, reason)
+    sig = Signature.from_bytes(item.signature) if item.signature else None
     if dry_run:
-        peeked = stories.peek(item.text)
+        peeked = stories.peek_signature(sig)
         if peeked:
             item.story_id, item.duplicate_of, item.similarity = peeked.story_id, peeked.duplicate_of, peeked.similarity
         return item
     item.article_id = store.new_id()
-    story = stories.assign(item.article_id, item.text)
+    story = stories.assign_signature(item.article_id, sig)
     item.story_id, item.duplicate_of, item.similarity, item.signature = (
         story.story_id, story.duplicate_of, story.similarity, story.signature)
     return item

@@ -1,4 +1,5 @@
 """Item pipelines: one module per stage, each a thin ``from_crawler`` adapter over ``monitor/``.
 
-Order (see ``settings.ITEM_PIPELINES``): normalize → extract → dedupe → language → topics → store.
+Order (see ``settings.ITEM_PIPELINES``): normalize → extract (with language and topics, see
+``pipelines/extract.py``) → dedupe → store.
 """

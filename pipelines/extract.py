@@ -1,31 +1,51 @@
-"""Extract stage: title, authors, date, body and declared language from the page."""
+"""Extract stage: everything CPU-heavy about a page, in one call, off the reactor when configured.
+
+Runs ``monitor.enrich.analyse_article`` (extraction, content hash and
+near-duplicate signature, language, topics) in a worker process of the
+``MONITOR_PROCESS_POOL`` pool, or in this process when the setting is 0; the
+same function either way, so both paths give the same record.
+"""
 
 from __future__ import annotations
+
+from dataclasses import fields
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from monitor.crawl.pool import pool_for, run_in_pool
+from monitor.enrich import EmptyArticleError, analyse_article
 from monitor.items import ArticleItem
-from monitor.enrich import EmptyArticleError, apply_extraction
+
+ITEM_FIELDS = tuple(f.name for f in fields(ArticleItem))
 
 
 class ExtractPipeline:
-    """Adapter over ``monitor.enrich.apply_extraction`` (trafilatura plus metadata readers)."""
+    """Adapter over ``monitor.enrich.analyse_article``; counts what extraction, language and topics found."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.pool = pool_for(crawler.settings.getint("MONITOR_PROCESS_POOL", 0))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
         return cls(crawler)
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
         source = getattr(self.crawler.spider, "source", None)
+        selectors = source.article_selectors() if source else None
         try:
-            apply_extraction(item, source.article_selectors() if source else None)
+            analysed = await run_in_pool(self.pool, analyse_article, item, selectors)
         except EmptyArticleError as exc:
             self.crawler.stats.inc_value("monitor/dropped/empty_extraction")
             raise DropItem(f"{item.url}: {exc}", log_level="WARNING") from exc
+        if analysed is not item:  # a worker's copy: keep the item other components hold
+            for name in ITEM_FIELDS:
+                setattr(item, name, getattr(analysed, name))
+        self._count(item)
+        return item
+
+    def _count(self, item: ArticleItem) -> None:
         stats = self.crawler.stats
         stats.inc_value("monitor/extracted")
         if item.published is None:
@@ -34,4 +54,8 @@ class ExtractPipeline:
             stats.inc_value("monitor/missing/authors")
         if not item.title:
             stats.inc_value("monitor/missing/title")
-        return item
+        stats.inc_value(f"monitor/language/{item.language}")
+        if item.language_disagrees:
+            stats.inc_value("monitor/language/disagrees_with_declared")
+        for topic in item.topics:
+            stats.inc_value(f"monitor/topics/{topic['id']}")

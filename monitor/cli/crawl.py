@@ -48,12 +48,15 @@ def demo_command(ctx: click.Context, db_url: str | None, as_json: bool) -> None:
 @click.option("--backfill", is_flag=True,
               help="Fetch history: ignore stored HTTP validators and page listings back to --since.")
 @click.option("--since", metavar="DATE", help="With --backfill: how far back (ISO date, e.g. 2024-01-01).")
+@click.option("--progress", is_flag=True,
+              help="Print a one-line status (pages, items, rate, queue, ETA) to stderr every 5 s "
+                   "(--set MONITOR_PROGRESS=SECONDS for another interval).")
 @click.option("--distributed", is_flag=True,
               help="Only seed the start requests into Redis (MONITOR_REDIS_URL); `monitor worker`s crawl them.")
 @click.pass_context
 def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path | None, base_url: str | None,
                   db_url: str | None, settings: tuple[str, ...], backfill: bool, since: str | None,
-                  distributed: bool) -> None:
+                  progress: bool, distributed: bool) -> None:
     """Crawl SOURCES now (all catalogue sources when none are named); prints one JSON
     object per source with its counts."""
     from monitor.crawl.runner import run_sources
@@ -73,6 +76,8 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         if start is None:
             raise click.BadParameter(f"{since!r}: not a date (e.g. 2024-01-01)", param_hint="--since")
         overrides.update(MONITOR_BACKFILL=True, MONITOR_SINCE=start.isoformat())
+    if progress:
+        overrides["MONITOR_PROGRESS"] = 5
     for pair in settings:
         name, sep, value = pair.partition("=")
         if not sep or not name:

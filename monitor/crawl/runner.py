@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from monitor.catalogue import Source
+from monitor.crawl.pool import shutdown_pools
 
 
 @dataclass(slots=True)
@@ -62,7 +63,10 @@ def run_crawlers(
             on_crawler(crawler)
         crawlers.append((name, crawler))
         process.crawl(crawler)
-    process.start()
+    try:
+        process.start()
+    finally:
+        shutdown_pools()
     return [_summary(name, crawler) for name, crawler in crawlers]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from monitor.db.models import Article
 from monitor.dedupe.index import Match, StoryIndex
 from monitor.dedupe.models import ArticleSignature
-from monitor.dedupe.signature import signature
+from monitor.dedupe.signature import Signature, signature
 
 LOAD_BATCH = 10_000
 
@@ -57,7 +57,10 @@ class StoryResolver:
 
     def peek(self, text: str) -> StoryAssignment | None:
         """The story a new article would join, without adding it (dry runs); None for a new story."""
-        sig = signature(text)
+        return self.peek_signature(signature(text))
+
+    def peek_signature(self, sig: Signature | None) -> StoryAssignment | None:
+        """``peek`` with the text's signature already computed (e.g. in a worker process)."""
         if sig is None:
             return None
         with self._lock:
@@ -66,7 +69,10 @@ class StoryResolver:
 
     def assign(self, article_id: int, text: str) -> StoryAssignment:
         """Add a new article to the index; returns its story (its own id when it is an original)."""
-        sig = signature(text)
+        return self.assign_signature(article_id, signature(text))
+
+    def assign_signature(self, article_id: int, sig: Signature | None) -> StoryAssignment:
+        """``assign`` with the text's signature already computed (None: too short to have one)."""
         if sig is None:
             return StoryAssignment(story_id=article_id, duplicate_of=None, similarity=None, signature=None)
         with self._lock:

@@ -1,0 +1,86 @@
+"""Run the CPU-heavy per-article work off the reactor, in worker processes.
+
+Extraction, fingerprinting, language and topics cost tens of milliseconds of
+CPU per page; on the reactor thread they stall downloads and use one core.
+With ``MONITOR_PROCESS_POOL = N`` (N > 0) the extract pipeline sends each page
+to one of N worker processes (one ``ProcessPoolExecutor`` per process, shared
+by every crawler) and awaits the result; 0 runs the same function in this
+process. Workers are spawned (never forked from a process running a reactor)
+and warm the tagger and language profiles once, before their first page.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from scrapy.utils.defer import maybe_deferred_to_future
+
+T = TypeVar("T")
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+_lock = threading.Lock()
+
+
+def warm_worker() -> None:
+    """Load what every page needs (taxonomy, tagger, language profiles) once per worker."""
+    from monitor.enrich import default_tagger
+    from monitor.language import detect_language
+
+    default_tagger()
+    detect_language("Warm-up text so the language profiles are loaded before the first page arrives.")
+
+
+def pool_for(workers: int) -> ProcessPoolExecutor | None:
+    """The process-wide pool with ``workers`` processes; None for 0 (run in this process)."""
+    if not isinstance(workers, int) or workers < 0:
+        raise ValueError(f"MONITOR_PROCESS_POOL: expected a number of worker processes >= 0, got {workers!r}")
+    if workers == 0:
+        return None
+    with _lock:
+        if workers not in _pools:
+            _pools[workers] = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_worker)
+        return _pools[workers]
+
+
+def shutdown_pools() -> None:
+    """Stop every worker process this process started (idempotent)."""
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def run_in_pool(pool: ProcessPoolExecutor | None, function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a worker of ``pool`` (awaited without blocking the reactor), or here for None.
+
+    ``function`` and its arguments must be picklable; its exceptions are raised
+    here as they were raised there.
+    """
+    if pool is None:
+        return function(*args)
+    from twisted.internet import reactor  # the running one
+
+    deferred: Deferred[T] = Deferred()
+
+    def done(future: Future[T]) -> None:
+        reactor.callFromThread(_fire, deferred, future)  # type: ignore[attr-defined]
+
+    pool.submit(function, *args).add_done_callback(done)
+    return await maybe_deferred_to_future(deferred)
+
+
+def _fire(deferred: Deferred[T], future: Future[T]) -> None:
+    error = future.exception()
+    if error is not None:
+        deferred.errback(Failure(error))
+    else:
+        deferred.callback(future.result())

@@ -1,0 +1,150 @@
+"""Throughput machinery: the process pool gives the same records as in-process work, the loop-lag probe
+and the progress reporter report. No timing asserts: the numbers are for bench/throughput.py."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from monitor.crawl.loop_lag import LagHistogram
+from monitor.crawl.pool import pool_for, shutdown_pools
+from monitor.db import connect
+from monitor.db.models import Article, ArticleTopic, CrawlRun
+from monitor.dedupe.models import ArticleSignature
+from monitor.enrich import analyse_article
+from monitor.items import ArticleItem
+from monitor.replica import CATALOGUE, ReplicaServer
+from tests.conftest import CORPORA, run_monitor
+
+FIELDS = ("title", "authors", "published", "language", "language_confidence", "declared_language",
+          "description", "text", "content_hash", "taxonomy_version")
+
+
+def crawl(replica: ReplicaServer, db_url: str, *extra: str) -> Any:
+    result = run_monitor("crawl", "--catalogue", str(CATALOGUE), "--base-url", replica.base_url, "--db", db_url,
+                         "--set", "AUTOTHROTTLE_ENABLED=False", *extra)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def stored(db_url: str) -> dict[str, dict[str, Any]]:
+    """Every stored article's record by canonical URL, with its topics and signature (ids left out)."""
+    engine = connect(db_url)
+    with engine.connect() as connection:
+        articles = connection.execute(select(Article)).mappings().all()
+        topics = connection.execute(select(ArticleTopic)).mappings().all()
+        signatures = dict(connection.execute(select(ArticleSignature.article_id, ArticleSignature.signature)).all())
+    engine.dispose()
+    records = {}
+    for row in articles:
+        record = {name: row[name] for name in FIELDS}
+        record["topics"] = sorted((t["topic_id"], t["score"], json.dumps(t["evidence"], sort_keys=True))
+                                  for t in topics if t["article_id"] == row["id"])
+        record["signature"] = bytes(signatures[row["id"]]) if row["id"] in signatures else None
+        records[row["canonical_url"]] = record
+    return records
+
+
+def stories(db_url: str) -> set[frozenset[str]]:
+    """Stories as sets of canonical URLs (which copy came first, and so the ids, depends on arrival order)."""
+    engine = connect(db_url)
+    with engine.connect() as connection:
+        rows = connection.execute(select(Article.canonical_url, Article.story_id)).all()
+    engine.dispose()
+    groups: dict[int, set[str]] = {}
+    for url, story in rows:
+        groups.setdefault(story, set()).add(url)
+    return {frozenset(group) for group in groups.values()}
+
+
+@pytest.fixture(scope="module")
+def both_paths(replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("throughput")
+    pooled, in_process = f"sqlite:///{folder / 'pool.sqlite'}", f"sqlite:///{folder / 'inproc.sqlite'}"
+    crawl(replica, pooled, "--set", "MONITOR_PROCESS_POOL=2")
+    crawl(replica, in_process, "--set", "MONITOR_PROCESS_POOL=0")
+    return {"pool": pooled, "in_process": in_process}
+
+
+def test_pool_and_in_process_crawls_store_identical_records(both_paths: dict[str, str]) -> None:
+    pooled, in_process = stored(both_paths["pool"]), stored(both_paths["in_process"])
+    assert len(pooled) >= 10
+    assert pooled.keys() == in_process.keys()
+    for url, record in pooled.items():
+        assert record == in_process[url], url
+    assert any(record["topics"] for record in pooled.values())
+    assert stories(both_paths["pool"]) == stories(both_paths["in_process"])
+    assert any(len(story) > 1 for story in stories(both_paths["pool"]))
+
+
+def corpus_items() -> list[ArticleItem]:
+    pages = sorted((CORPORA / "article-extraction-benchmark" / "html").glob("*.html.gz"))[:4]
+    if not pages:
+        pytest.skip(f"corpora not found at {CORPORA}")
+    return [ArticleItem(url=f"http://127.0.0.1:8000/site/{page.name}", source="bench",
+                        html=gzip.decompress(page.read_bytes()).decode("utf-8", "replace"),
+                        declared_languages=["en"]) for page in pages]
+
+
+def test_analyse_article_in_a_worker_equals_in_process() -> None:
+    pool = pool_for(1)
+    assert pool is not None
+    try:
+        remote = [pool.submit(analyse_article, item).result(timeout=120) for item in corpus_items()]
+    finally:
+        shutdown_pools()
+    local = [analyse_article(item) for item in corpus_items()]
+    assert [asdict(r) for r in remote] == [asdict(r) for r in local]
+    assert all(r.text and r.language and r.content_hash and r.signature for r in remote)
+
+
+def test_pool_size_must_be_a_count() -> None:
+    assert pool_for(0) is None
+    with pytest.raises(ValueError, match="MONITOR_PROCESS_POOL"):
+        pool_for(-1)
+
+
+def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str]) -> None:
+    engine = connect(both_paths["pool"])
+    with engine.connect() as connection:
+        runs = connection.execute(select(CrawlRun.stats)).scalars().all()
+    engine.dispose()
+    assert runs
+    for stats in runs:
+        assert stats["monitor/loop_lag/samples"] > 0
+        assert isinstance(stats["monitor/loop_lag/max_ms"], (int, float))
+        assert 0 <= stats["monitor/loop_lag/p99_ms"] <= stats["monitor/loop_lag/max_ms"]
+        assert 0 <= stats["monitor/loop_lag/cpu_p99_ms"] <= stats["monitor/loop_lag/cpu_max_ms"]
+
+
+def test_lag_histogram_percentiles() -> None:
+    histogram = LagHistogram()
+    for lag in [0.5] * 98 + [40.2, 250.0]:
+        histogram.add(lag)
+    assert histogram.samples == 100
+    assert histogram.max_ms == 250.0
+    assert histogram.percentile(0.5) == 1.0  # the 0-1 ms bucket's upper edge
+    assert histogram.percentile(0.99) == 41.0
+    assert histogram.percentile(1.0) == 250.0
+    assert LagHistogram().percentile(0.99) == 0.0
+
+
+def test_progress_lines_appear_with_progress(replica: ReplicaServer, db_url: str) -> None:
+    result = crawl(replica, db_url, "--progress", "--set", "MONITOR_PROGRESS=0.2")
+    lines = [line for line in result.stderr.splitlines() if line.startswith("progress ")]
+    assert lines, result.stderr[-2000:]
+    final = lines[-1]
+    assert "pages/s" in final and "ETA done" in final
+    pages = int(final.split("pages ", 1)[1].split()[0].replace(",", ""))
+    assert pages > 0
+
+
+def test_no_progress_lines_without_the_flag(replica: ReplicaServer, db_url: str) -> None:
+    result = crawl(replica, db_url, "b2")
+    assert not [line for line in result.stderr.splitlines() if line.startswith("progress ")]
