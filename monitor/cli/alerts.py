@@ -9,8 +9,8 @@ import click
 
 from monitor.cli.articles import parse_since
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
+from monitor.cli.options import DB_OPTION
 
-DB_OPTION = click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL.")
 
 
 def _engine(db_url: str | None):

@@ -9,6 +9,7 @@ import click
 
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
 from monitor.dates import isoformat, parse_datetime
+from monitor.cli.options import DB_OPTION
 
 RELATIVE = re.compile(r"^(\d+)([hdw])$")
 
@@ -37,7 +38,7 @@ def parse_since(value: str | None) -> datetime | None:
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most this many (0: no limit).")
 @click.option("--all-copies", is_flag=True, help="List every copy instead of one line per story.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one article per line.")
-@click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL.")
+@DB_OPTION
 def articles_command(topic: str | None, language: str | None, source: str | None, since: str | None, limit: int,
                      all_copies: bool, as_json: bool, db_url: str | None) -> None:
     """List stored articles newest first, one line per story ("also in N outlets")."""
@@ -68,7 +69,7 @@ def articles_command(topic: str | None, language: str | None, source: str | None
 @click.command("story")
 @click.argument("id_or_url")
 @click.option("--json", "as_json", is_flag=True, help="Print the story as JSON.")
-@click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL.")
+@DB_OPTION
 def story_command(id_or_url: str, as_json: bool, db_url: str | None) -> None:
     """Show the story an article belongs to: outlets, first seen, every copy and its similarity."""
     from monitor.db import connect

@@ -8,9 +8,8 @@ import click
 
 from monitor.catalogue import find_source, load_catalogue
 from monitor.cli.output import echo_json, echo_table
+from monitor.cli.options import DB_OPTION
 
-DB_OPTION = click.option("--db", "db_url", envvar="MONITOR_DB_URL",
-                         help="Database URL (default: MONITOR_DB_URL or ./monitor.sqlite).")
 
 
 @click.command("demo")

@@ -7,6 +7,7 @@ import click
 from monitor.cli.output import echo_json
 from monitor.db.engine import make_engine
 from monitor.db.migrate import current_revision, upgrade
+from monitor.cli.options import DB_OPTION
 
 
 @click.group("db")
@@ -15,7 +16,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL (default: MONITOR_DB_URL or monitor.sqlite).")
+@DB_OPTION
 @click.option("--revision", default="heads", show_default=True, help="Target revision (default: all heads).")
 def upgrade_command(db_url: str | None, revision: str) -> None:
     """Apply pending migrations; prints the revision before and after."""
@@ -26,7 +27,7 @@ def upgrade_command(db_url: str | None, revision: str) -> None:
 
 
 @db_group.command("current")
-@click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL.")
+@DB_OPTION
 def current_command(db_url: str | None) -> None:
     """Print the schema revision the database is at."""
     echo_json({"revision": current_revision(make_engine(db_url))})

@@ -10,9 +10,8 @@ import click
 
 from monitor.catalogue import find_source, load_catalogue
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
+from monitor.cli.options import DB_OPTION
 
-DB_OPTION = click.option("--db", "db_url", envvar="MONITOR_DB_URL",
-                         help="Database URL (default: MONITOR_DB_URL or ./monitor.sqlite).")
 CATALOGUE_OPTION = click.option("--catalogue", type=click.Path(dir_okay=False, path_type=Path),
                                 envvar="MONITOR_CATALOGUE",
                                 help="Catalogue file (default: MONITOR_CATALOGUE or the bundled catalogue).")

@@ -8,6 +8,7 @@ import click
 
 from monitor.cli.articles import parse_since
 from monitor.cli.output import echo_jsonl, echo_table
+from monitor.cli.options import DB_OPTION
 
 
 def _filters(since, languages, topics, sources):
@@ -22,7 +23,7 @@ COMMON = [
     click.option("--lang", "languages", multiple=True, help="Language (ISO 639-1, repeatable)."),
     click.option("--topic", "topics", multiple=True, help="Topic id (repeatable)."),
     click.option("--source", "sources", multiple=True, help="Source name (repeatable)."),
-    click.option("--db", "db_url", envvar="MONITOR_DB_URL", help="Database URL."),
+    DB_OPTION,
 ]
 
 

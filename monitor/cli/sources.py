@@ -11,12 +11,11 @@ import click
 
 from monitor.catalogue import catalogue_path, check_catalogue, find_source, load_catalogue
 from monitor.cli.output import echo_json, echo_table
+from monitor.cli.options import DB_OPTION
 
 CATALOGUE_OPTION = click.option(
     "--catalogue", type=click.Path(dir_okay=False, path_type=Path), envvar="MONITOR_CATALOGUE",
     help="Catalogue file (default: MONITOR_CATALOGUE or the bundled catalogue).")
-DB_OPTION = click.option("--db", "db_url", envvar="MONITOR_DB_URL",
-                         help="Database URL (default: MONITOR_DB_URL or ./monitor.sqlite).")
 
 
 def _health(db_url: str | None, names: list[str]) -> dict[str, Any]:

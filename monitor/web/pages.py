@@ -136,6 +136,15 @@ def create_alert(request: Request, name: Annotated[str, Form()], query: Annotate
     return RedirectResponse(f"/alerts/{quote(name.strip(), safe='')}", status_code=303)
 
 
+def _alert_or_404(engine: Engine, name: str) -> Any:
+    """The alert called ``name``; a 404 page when there is none."""
+    try:
+        with engine.connect() as connection:
+            return get_alert(connection, name)
+    except AlertError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
 @router.get("/alerts/{name}", response_class=HTMLResponse)
 def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                unread_only: bool = False) -> Response:
@@ -143,12 +152,8 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     if isinstance(uid, Response):
         return uid
     engine = engine_of(request)
-    try:
-        with engine.connect() as connection:
-            alert = get_alert(connection, name)
-        entries = inbox(engine, name, limit=limit)
-    except ValueError as exc:  # AlertError, or a name like '²' that isdigit() but is no int
-        raise HTTPException(404, str(exc) if isinstance(exc, AlertError) else f"no alert named {name!r}") from None
+    alert = _alert_or_404(engine, name)
+    entries = inbox(engine, name, limit=limit)
     read = data.read_matches(engine, uid, [e["match_id"] for e in entries])
     for entry in entries:
         entry["read"] = entry["match_id"] in read
@@ -165,11 +170,7 @@ def mark_read(request: Request, name: str, match_id: Annotated[list[int] | None,
     if isinstance(uid, Response):
         return uid
     engine = engine_of(request)
-    try:
-        with engine.connect() as connection:
-            alert = get_alert(connection, name)
-    except ValueError as exc:  # AlertError, or a name like '²' that isdigit() but is no int
-        raise HTTPException(404, str(exc) if isinstance(exc, AlertError) else f"no alert named {name!r}") from None
+    alert = _alert_or_404(engine, name)
     data.mark_read(engine, uid, alert.id, None if all else (match_id or []))
     return RedirectResponse(f"/alerts/{quote(name, safe='')}", status_code=303)
 
