@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ from monitor.db.models import Article, CrawlRun
 from monitor.db.store import SourceInfo
 from monitor.distributed.bands import RedisBandStore
 from monitor.distributed.keys import clear, client
+from monitor.distributed.presence import live_workers
 from monitor.distributed.store import SharedArticleStore
 from monitor.replica import CATALOGUE, ReplicaServer
 from monitor.urls import canonicalize_url
@@ -71,27 +73,48 @@ def test_pending_articles_are_seen_by_every_worker(redis_prefix: str, postgres_u
     assert second.exact_duplicate("https://w.eu/1", "zz") == ("url", record["id"])
 
 
+def _wait_for_live_workers(redis_prefix: str, expected: int, workers: list[subprocess.Popen]) -> list[str]:
+    """Poll the heartbeat set until ``expected`` worker spiders are live (or a worker died)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        live = live_workers(client(REDIS_URL), redis_prefix)
+        if len(live) >= expected:
+            return live
+        for worker in workers:
+            if worker.poll() is not None:
+                raise AssertionError(f"worker exited early: {worker.communicate()[1][-3000:]}")
+        time.sleep(0.2)
+    raise AssertionError(f"only {live_workers(client(REDIS_URL), redis_prefix)} live after 120 s")
+
+
 def test_two_workers_crawl_the_replica_once_into_postgresql(replica: ReplicaServer, redis_prefix: str,
                                                             postgres_url: str) -> None:
     env = {"MONITOR_REDIS_URL": REDIS_URL, "MONITOR_REDIS_PREFIX": redis_prefix}
     common = ["--catalogue", str(CATALOGUE), "--base-url", replica.base_url, "--db", postgres_url,
               "--set", "AUTOTHROTTLE_ENABLED=False"]
-    seeded = run_monitor("crawl", "--distributed", *common, env=env)
-    assert seeded.returncode == 0, seeded.stderr[-3000:]
-    redis = client(REDIS_URL)
-    queued = {name: redis.zcard(f"{redis_prefix}:{name}:requests") for name in ("b2", "nato", "eeas", "defnews")}
-    assert queued == {"b2": 1, "nato": 1, "eeas": 1, "defnews": 1}  # one feed request per source, nothing crawled
-
+    # Both workers wait on the empty frontier before anything is seeded, so neither can finish the
+    # crawl alone while the other is still starting up.
     workers = [subprocess.Popen(
-        [sys.executable, "-m", "monitor", "worker", *common, "--idle", "4", "--set", "CONCURRENT_REQUESTS=2"],
+        [sys.executable, "-m", "monitor", "worker", *common, "--idle", "12", "--set", "CONCURRENT_REQUESTS=2"],
         cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)]
+    live = _wait_for_live_workers(redis_prefix, 8, workers)  # 2 processes x 4 sources
+    assert len({member.split(":")[1] for member in live}) == 2  # two pids
+
+    status = run_monitor("status", "--db", postgres_url, env=env)
+    assert status.returncode == 0, status.stderr[-3000:]
+    assert "Live workers (8," in status.stdout
+
+    seeded = run_monitor("crawl", "--distributed", *common, env=env)
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+
     outputs, errors = [], []
     for worker in workers:
         out, err = worker.communicate(timeout=180)
         assert worker.returncode == 0, err[-3000:]
         outputs.append([json.loads(line) for line in out.splitlines()])
         errors.append(err)
+    assert live_workers(client(REDIS_URL), redis_prefix) == []  # closed spiders leave the heartbeat set
 
     stored_by_worker = [sum(run["stored"] for run in runs) for runs in outputs]
     assert all(n > 0 for n in stored_by_worker), (stored_by_worker, [e[-2000:] for e in errors])

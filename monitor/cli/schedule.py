@@ -117,12 +117,28 @@ def status_command(db_url: str | None, as_json: bool) -> None:
     if as_json:
         echo_jsonl(rows)
         return
-    if not rows:
+    if rows:
+        echo_table(["source", "state", "next due", "interval (min)", "last status", "stored", "failures", "error"],
+                   [[r["source"], r["state"], r["next_due"], r["interval_minutes"], r["last_status"],
+                     r["last_stored"], r["failures"], r["last_error"]] for r in rows])
+    else:
         click.echo("No scheduled sources yet (start `monitor schedule`).")
+    _echo_live_workers()
+
+
+def _echo_live_workers() -> None:
+    """With MONITOR_REDIS_URL set: the distributed workers that polled the frontier in the last seconds."""
+    from monitor.config import load_config
+
+    url = load_config().redis_url
+    if not url:
         return
-    echo_table(["source", "state", "next due", "interval (min)", "last status", "stored", "failures", "error"],
-               [[r["source"], r["state"], r["next_due"], r["interval_minutes"], r["last_status"], r["last_stored"],
-                 r["failures"], r["last_error"]] for r in rows])
+    from monitor.distributed.keys import client, redis_prefix
+    from monitor.distributed.presence import STALE_SECONDS, live_workers
+
+    workers = live_workers(client(url), redis_prefix())
+    click.echo(f"\nLive workers ({len(workers)}, heartbeat within {STALE_SECONDS:g} s): "
+               + (", ".join(workers) if workers else "none"))
 
 
 @click.command("worker")

@@ -6,6 +6,7 @@ spider open while the shared queue may still grow (another worker is parsing a
 feed) and polls Redis twice a second instead of Scrapy's 5-second heartbeat, so
 requests pushed by one worker are picked up by the others at once. A spider
 closes after ``MONITOR_WORKER_IDLE`` seconds with an empty queue (0: never).
+Each poll also refreshes the worker's heartbeat (``monitor.distributed.presence``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from monitor.distributed import presence
+from monitor.distributed.keys import client, redis_prefix
 from monitor.distributed.scheduler import ROLE_SETTING
 
 POLL_SECONDS = 0.5
@@ -49,6 +52,9 @@ class WorkerIdle:
         self.idle_seconds = idle_seconds
         self.idle_since: float | None = None
         self.loop: Any = None
+        self.redis = client(crawler.settings["MONITOR_REDIS_URL"])
+        self.prefix = redis_prefix(crawler.settings.get("MONITOR_REDIS_PREFIX"))
+        self.member = ""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "WorkerIdle":
@@ -59,15 +65,18 @@ class WorkerIdle:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_opened(self) -> None:
+    def spider_opened(self, spider: Any) -> None:
         from twisted.internet.task import LoopingCall
 
+        self.member = presence.member_name(spider.name)
+        presence.heartbeat(self.redis, self.prefix, self.member)
         self.loop = LoopingCall(self.poll)
         self.loop.start(POLL_SECONDS, now=False)
 
     def spider_closed(self) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        presence.leave(self.redis, self.prefix, self.member)
 
     def _scheduler(self) -> Any:
         slot = getattr(self.crawler.engine, "_slot", None)
@@ -75,6 +84,7 @@ class WorkerIdle:
 
     def poll(self) -> None:
         """Queued work in Redis: wake the engine now (it would otherwise look every 5 s)."""
+        presence.heartbeat(self.redis, self.prefix, self.member)
         scheduler = self._scheduler()
         if scheduler is not None and scheduler.has_pending_requests():
             self.idle_since = None
