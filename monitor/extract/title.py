@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 __all__ = ["choose_title", "strip_site_name", "site_key"]
 
-_SEPARATORS = re.compile(r"\s+(?:[|–—·•»]{1,2}|-{1,2}|::|/)\s+|\s*[｜]\s*|\s*-{2,}\s*")
+_SEPARATORS = re.compile(r"\s+(?:[|–—·•»›⋆ǀ]{1,2}|-{1,2}|::|/{1,2})\s+|\s*[｜]\s*|\s*-{2,}\s*")
 _KICKER = re.compile(r"^([^:]{2,60}?)\s*:\s+(\S.{8,})$")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"})
