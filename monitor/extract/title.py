@@ -76,6 +76,12 @@ def strip_site_name(title: str, sites: Iterable[str]) -> str:
     while end - start > 1 and _looks_like_site(parts[start], norm_sites):
         start += 1
     if (start, end) == (0, len(parts)):
+        # "Headline | Site | Tagline", "Headline | Site | 23.05.2011": the outlet name
+        # after the first segment ends the headline; what follows it is the site's own.
+        inner = next((i for i in range(1, len(parts) - 1) if _looks_like_site(parts[i], norm_sites)), None)
+        if inner is not None:
+            end = inner
+    if (start, end) == (0, len(parts)):
         return title
     return _join(parts, seps, start, end).strip()
 
