@@ -164,6 +164,54 @@ def test_title_kicker_dropped_only_when_another_source_drops_it() -> None:
     assert extract_article(alone, "https://example.de/a").title == "Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig"
 
 
+def _ld_headline(text: str) -> str:
+    return f"<script type='application/ld+json'>{json.dumps({'@type': 'NewsArticle', 'headline': text})}</script>"
+
+
+def test_strip_site_name_more_separators_and_inner_site() -> None:
+    assert strip_site_name("Lockdown: services stay open › example.at", ["example.at"]) == "Lockdown: services stay open"
+    assert strip_site_name("Pike season opens ⋆ Example Angler", ["Example Angler"]) == "Pike season opens"
+    assert strip_site_name("Perfect cuts // Example Wood", ["Example Wood"]) == "Perfect cuts"
+    # the outlet name inside the title ends the headline: a tagline or date after it is the site's
+    assert strip_site_name("Pike season opens | example.ch | Your fishing magazine", ["example.ch"]) == "Pike season opens"
+    assert strip_site_name("Fertile land lost | Environment | EX | 23.05.2011", ["EX"]) == "Fertile land lost | Environment"
+    # a slash inside a headline without spaces is no separator
+    assert strip_site_name("SARS-2/COVID-19 cases rise | Example", ["Example"]) == "SARS-2/COVID-19 cases rise"
+
+
+def test_title_headline_field_that_trims_a_subtitle_wins() -> None:
+    long, short = "Chelsea send a clear message on a proud day in a win over Spurs", "Chelsea send a clear message on a proud day"
+    head = f"<meta property='og:title' content='{short}'>{_ld_headline(long)}<title>{long} | Example Times</title>"
+    html = page(head, before=f"<h1>{long}</h1>")
+    assert extract_article(html, "https://exampletimes.com/a").title == short
+    # the same with the kicker trimmed in og:title while <h1> and JSON-LD keep it
+    kicked = "Party conference: Chiesa calls for resistance against the asylum policy"
+    head = f"<meta property='og:title' content='{kicked.split(': ')[1]}'>{_ld_headline(kicked)}"
+    assert extract_article(page(head, before=f"<h1>{kicked}</h1>"), "https://example.ch/a").title == kicked.split(": ")[1]
+    # a truncated og:title is no trimmed headline
+    head = f"<meta property='og:title' content='Chelsea send a clear message on a…'>{_ld_headline(long)}"
+    assert extract_article(page(head, before=f"<h1>{long}</h1>"), "https://exampletimes.com/a").title == long
+
+
+def test_title_shorter_h1_does_not_trim_the_headline_fields() -> None:
+    full = "Nuclear plant: cooling towers come down on Friday morning"
+    head = f"<meta property='og:title' content='{full}'>{_ld_headline(full)}"
+    html = page(head, before="<h1>Cooling towers come down on Friday morning</h1>")
+    assert extract_article(html, "https://example.de/a").title == full
+
+
+def test_title_different_kickers_before_the_same_headline_are_dropped() -> None:
+    core = "«Restraint has a lot to do with the United States»"
+    head = f"<meta property='og:title' content='Attack on Israel: {core}'><title>Attack on Israel: {core} - News - EX</title>"
+    html = page(head, before=f"<h1>Escalation in the Middle East - {core}</h1>")
+    assert extract_article(html, "https://ex.ch/a").title == core
+    # one shared kicker stays: it is part of the headline
+    head = ("<meta property='og:title' content='Rail pass: commuters pay 60 percent less'>"
+            + _ld_headline("Rail pass: commuters save 60 percent on buses and trains"))
+    html = page(head, before="<h1>Rail pass: commuters pay 60 percent less</h1>")
+    assert extract_article(html, "https://ex.de/a").title == "Rail pass: commuters pay 60 percent less"
+
+
 def test_canonical_url_is_made_absolute() -> None:
     head = "<link rel='canonical' href='/news/2024/alliance-iraq'>"
     result = extract_article(page(head), "https://example.org/amp/news/2024/alliance-iraq?utm_source=x")
