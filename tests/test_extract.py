@@ -101,6 +101,28 @@ def test_outlet_credit_is_the_author_when_no_person_is_named() -> None:
     assert extract_article(page(head, before=byline), "https://exampletimes.com/a").authors == ["Dr. Jane Doe"]
 
 
+def test_bold_names_above_the_text_beat_an_outlet_credit() -> None:
+    head = ("<meta property='og:site_name' content='Example Times'><meta name='author' content='Example Times'>")
+    lead = "<h1>Mining blasts shatter homes</h1><p><em>…as villagers cry foul</em></p><p><strong>Jane Doe/John Roe</strong></p>"
+    assert extract_article(page(head, before=lead), "https://exampletimes.com/a").authors == ["Jane Doe", "John Roe"]
+    # a bold subheading is no byline, and without an outlet credit bold paragraphs are not looked at
+    sub = "<h1>Mining blasts shatter homes</h1><p><strong>What the miners said</strong></p>"
+    assert extract_article(page(head, before=sub), "https://exampletimes.com/a").authors == ["Example Times"]
+    assert extract_article(page(before=lead), "https://exampletimes.com/a").authors == []
+
+
+def test_by_line_without_markup_when_nothing_else_names_an_author() -> None:
+    tail = "<p class='text-sm'>By EXT, in <a href='/news'>News</a> &middot; <span>31 Jan 2025, 20:02</span></p>"
+    assert extract_article(page(before=tail), "https://example.com/a").authors == ["EXT"]
+    dated = "<div><span>von</span> Jane Doe am 16.11.2022</div>"
+    assert extract_article(page(before=dated), "https://example.de/a").authors == ["Jane Doe"]
+    # "von"/"by" starting an ordinary phrase is no byline
+    phrase = "<p>Von der linearen zur zirkulären Wirtschaftsweise</p>"
+    assert extract_article(page(before=phrase), "https://example.de/a").authors == []
+    walk = "<p>Von Helsingborg nach Göteborg</p>"
+    assert extract_article(page(before=walk), "https://example.de/a").authors == []
+
+
 def test_written_by_label_and_author_name_class() -> None:
     head = ("<meta name='author' content='j.doe@example.com'>"
             "<meta name='twitter:label1' content='Written by'><meta name='twitter:data1' content='Jane Doe'>")
