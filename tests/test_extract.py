@@ -301,7 +301,7 @@ def _norm(text: str | None) -> str:
 def test_fundus_sample_accuracy() -> None:
     """Every 10th fundus page (16 pages, many publishers): aggregate accuracy stays above a floor.
 
-    Measured on this sample: title 0.75, authors 0.81, date 1.00 (fundus gold titles follow
+    Measured on this sample: title 0.94, authors 0.81, date 1.00 (fundus gold titles follow
     one of several headline variants a site publishes; authors include outlet credits).
     """
     root = CORPORA / "fundus-parser-testdata"
@@ -316,6 +316,6 @@ def test_fundus_sample_accuracy() -> None:
         dates += result.published is not None and result.published.date() in gold_days
     n = len(rows)
     assert n >= 15
-    assert title / n >= 0.7, f"title accuracy {title}/{n}"
+    assert title / n >= 0.8, f"title accuracy {title}/{n}"
     assert authors / n >= 0.78, f"author accuracy {authors}/{n}"
     assert dates / n >= 0.9, f"date accuracy {dates}/{n}"
