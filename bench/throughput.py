@@ -238,6 +238,8 @@ def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
         "lag_p99_ms": max((float(s.get("monitor/loop_lag/p99_ms", 0)) for s in stats), default=0.0),
         "cpu_lag_max_ms": max((float(s.get("monitor/loop_lag/cpu_max_ms", 0)) for s in stats), default=0.0),
         "cpu_lag_p99_ms": max((float(s.get("monitor/loop_lag/cpu_p99_ms", 0)) for s in stats), default=0.0),
+        "gc_full_passes": max((int(s.get("monitor/gc/full_passes", 0)) for s in stats), default=0),
+        "gc_full_max_ms": max((float(s.get("monitor/gc/full_max_ms", 0)) for s in stats), default=0.0),
         "peak_rss": max((r for _, r, _ in samples), default=0),
         "peak_main_rss": max((m for _, _, m in samples), default=0), "rss": samples,
     }
@@ -341,7 +343,7 @@ def report(args: argparse.Namespace, bare: dict, full: dict, inproc: dict | None
     print(f"    ratio (b)/(a) = {rate / bare_rate:.3f}   (target >= 0.5)")
     print(f"    reactor loop lag (wall): max {full['lag_max_ms']:.0f} ms, p99 {full['lag_p99_ms']:.0f} ms; "
           f"reactor CPU between 10 ms ticks: max {full['cpu_lag_max_ms']:.0f} ms, p99 {full['cpu_lag_p99_ms']:.0f} ms "
-          f"(target max <= 100)")
+          f"(target max <= 100); {full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms")
     print(f"    peak RSS: {full['peak_rss'] / 2**20:.0f} MB crawler + pool, {full['peak_main_rss'] / 2**20:.0f} MB crawler")
     if inproc:
         r = inproc["pages"] / inproc["seconds"]
@@ -358,7 +360,8 @@ def report_memory(full: dict, args: argparse.Namespace) -> None:
     for seconds, rss, main in full["rss"][:: max(1, len(full["rss"]) // 30)]:
         print(f"  t={seconds:6.0f} s  RSS {rss / 2**20:7.0f} MB (crawler {main / 2**20:.0f} MB)")
     print(f"peak RSS {full['peak_rss'] / 2**20:.0f} MB (crawler alone {full['peak_main_rss'] / 2**20:.0f} MB); loop lag max {full['lag_max_ms']:.0f} ms, "
-          f"p99 {full['lag_p99_ms']:.0f} ms; reactor CPU between ticks max {full['cpu_lag_max_ms']:.0f} ms")
+          f"p99 {full['lag_p99_ms']:.0f} ms; reactor CPU between ticks max {full['cpu_lag_max_ms']:.0f} ms; "
+          f"{full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms")
 
 
 if __name__ == "__main__":

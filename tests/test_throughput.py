@@ -3,6 +3,7 @@ and the progress reporter report. No timing asserts: the numbers are for bench/t
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 from dataclasses import asdict
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from monitor.crawl.loop_lag import LagHistogram
+from monitor.crawl.loop_lag import LagHistogram, _Probe
 from monitor.crawl.pool import pool_for, shutdown_pools
 from monitor.db import connect
 from monitor.db.models import Article, ArticleTopic, CrawlRun
@@ -121,6 +122,22 @@ def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str])
         assert isinstance(stats["monitor/loop_lag/max_ms"], (int, float))
         assert 0 <= stats["monitor/loop_lag/p99_ms"] <= stats["monitor/loop_lag/max_ms"]
         assert 0 <= stats["monitor/loop_lag/cpu_p99_ms"] <= stats["monitor/loop_lag/cpu_max_ms"]
+        assert stats["monitor/gc/full_passes"] >= 0 and stats["monitor/gc/full_max_ms"] >= 0
+
+
+def test_probe_times_only_full_gc_passes() -> None:
+    probe = _Probe(1.0)
+    gc.callbacks.append(probe._on_gc)
+    try:
+        gc.collect(0)
+        gc.collect(1)
+        assert probe.gc_passes == []
+        gc.collect()
+        gc.collect(2)
+    finally:
+        gc.callbacks.remove(probe._on_gc)
+    assert len(probe.gc_passes) == 2
+    assert all(ms >= 0 for ms in probe.gc_passes)
 
 
 def test_lag_histogram_percentiles() -> None:

@@ -7,11 +7,14 @@ crawler; each crawler's extension keeps its own fixed-size histogram (1 ms
 buckets up to 10 s) and writes ``monitor/loop_lag/max_ms``, ``p99_ms``,
 ``cpu_max_ms``, ``cpu_p99_ms`` and ``samples`` into its stats when its spider
 closes (see ``_Probe`` for wall against CPU). Memory stays constant
-however long the crawl.
+however long the crawl. The same probe times the garbage collector's full
+(generation 2) passes, a usual cause of long lags: ``monitor/gc/full_passes``
+and ``monitor/gc/full_max_ms``.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any
 
@@ -60,11 +63,14 @@ class _Probe:
         self.interval = interval
         self.listeners: list[tuple[LagHistogram, LagHistogram]] = []
         self._call: Any = None
+        self.gc_passes: list[float] = []  # full-pass durations (ms) since the probe started
+        self._gc_started = 0.0
 
     def attach(self, histograms: tuple[LagHistogram, LagHistogram]) -> None:
         self.listeners.append(histograms)
         if self._call is None:
             self._schedule()
+            gc.callbacks.append(self._on_gc)
 
     def detach(self, histograms: tuple[LagHistogram, LagHistogram]) -> None:
         if histograms in self.listeners:
@@ -72,6 +78,16 @@ class _Probe:
         if not self.listeners and self._call is not None and self._call.active():
             self._call.cancel()
             self._call = None
+            if self._on_gc in gc.callbacks:
+                gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif len(self.gc_passes) < 100_000:  # a pass every few seconds at most: bounded for any real crawl
+            self.gc_passes.append((time.perf_counter() - self._gc_started) * 1000)
 
     def _schedule(self) -> None:
         from twisted.internet import reactor  # the running one
@@ -121,3 +137,5 @@ class LoopLagProbe:
         stats.set_value("monitor/loop_lag/p99_ms", round(wall.percentile(0.99), 1))
         stats.set_value("monitor/loop_lag/cpu_max_ms", round(cpu.max_ms, 1))
         stats.set_value("monitor/loop_lag/cpu_p99_ms", round(cpu.percentile(0.99), 1))
+        stats.set_value("monitor/gc/full_passes", len(self.probe.gc_passes))
+        stats.set_value("monitor/gc/full_max_ms", round(max(self.probe.gc_passes, default=0.0), 1))
