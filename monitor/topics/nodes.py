@@ -36,13 +36,14 @@ class CAtom(CNode):
     def ev(self, idx: DocIndex, scope: tuple[str, ...]) -> Result:
         out: list[Occ] = []
         first_key, first_len = self.segments[0]
+        label = self.label
         for field in scope:
             fi = idx.fields[field]
             starts = fi.hits.get(first_key)
             if not starts:
                 continue
             if len(self.segments) == 1:
-                out.extend((field, s, s + first_len, self.label) for s in starts)
+                out += [(field, s, s + first_len, label) for s in starts]
                 continue
             for s in starts:
                 pos = s + first_len
@@ -51,7 +52,7 @@ class CAtom(CNode):
                         break
                     pos += length
                 else:
-                    out.append((field, s, pos, self.label))
+                    out.append((field, s, pos, label))
         return out or None
 
 
