@@ -18,11 +18,13 @@ expanded) and runs every regex over the text, normalized once.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib.util
 import io
 import json
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,6 +79,7 @@ def load_before(rev: str) -> ModuleType:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "monitor/topics"],
                              capture_output=True, check=True).stdout
     target = Path(tempfile.mkdtemp(prefix="tagging-before-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
     package = target / "monitor" / "topics"
