@@ -156,6 +156,13 @@ def test_tokenize_words_offsets_and_positions_agree(text: str) -> None:
     positions = list(tokens.word_at)
     assert tokens.word_indices(positions) == list(range(len(tokens)))  # maps every word
     assert tokens.word_indices(positions[::7]) == list(range(0, len(tokens), 7))  # counts spaces
+    # part offsets (part 2w+1 starts word w, part 2w+2 ends it): a few words, many, or all known
+    expected = {0: 0}
+    for w, (start, end) in enumerate(zip(tokens.starts, tokens.ends)):
+        expected[2 * w + 1], expected[2 * w + 2] = start, end
+    for wanted in (set(list(expected)[::9]), set(expected)):
+        assert tokenize(text).part_offsets(wanted) == {k: expected[k] for k in wanted}
+        assert tokens.part_offsets(wanted) == {k: expected[k] for k in wanted}
 
 
 def test_unknown_set_is_reported() -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from functools import lru_cache
 from itertools import accumulate
 
@@ -110,6 +111,24 @@ class Tokens:
         if self._ends is None:
             self._offsets()
         return self._ends  # type: ignore[return-value]
+
+    def part_offsets(self, parts: Collection[int]) -> dict[int, int]:
+        """Character offset in the original text where each of ``parts`` (indices into
+        the split ``[sep, word, sep, ..., sep]``) begins.  One forward pass that stops
+        at the last part asked for; evidence usually needs a few words, not all."""
+        if self._starts is None and len(parts) * 8 > len(self._parts):
+            self._offsets()  # so many that one pass over every part is cheaper
+        if self._starts is not None:
+            starts, ends = self._starts, self._ends
+            return {k: (ends[k // 2 - 1] if k % 2 == 0 else starts[k // 2]) if k else 0 for k in parts}
+        found: dict[int, int] = {}
+        items = self._parts
+        offset, previous = 0, 0
+        for k in sorted(parts):
+            offset += len("".join(items[previous:k]))  # joining is cheaper than len() per part
+            previous = k
+            found[k] = offset
+        return found
 
     @property
     def word_at(self) -> dict[int, int]:

@@ -1,9 +1,14 @@
 """Assign topics to documents in one pass, with scores and evidence.
 
 All topics are compiled together (matcher.Compiler) so a document is tokenized
-once per field and scanned by one automaton; only topics whose keys were hit
-(plus the few that can match without a hit) are then evaluated, so the cost per
-article hardly grows with the number of topics.
+once per field and scanned by one automaton.  The cost per article then follows
+the hits, not the size of the taxonomy: each distinct weighted term (shared by
+every topic citing it) is evaluated once, and only if one of its automaton keys
+was hit; its score is posted to the topics citing it, and only topics that
+received a score (plus query-only topics whose gate was hit, and the few that
+can match without any hit) are looked at further.  A term that none of its keys
+hit cannot contribute: every node yields occurrences only from hit keys
+(``NOT x`` and ``lang:`` yield none), so skipping it changes nothing.
 
 Scoring (explainable, EMM-style).  Each weighted term contributes
 ``weight * (best position factor + 0.5 per further occurrence, at most +2)``
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from operator import attrgetter
 
 from .matcher import CNode, Compiler, DocIndex, Occ
 from .model import Document, TopicHit
@@ -39,90 +45,80 @@ def occurrence_score(occs: Sequence[Occ]) -> float:
     distinct = {(o[0], o[1]) for o in occs}
     if not distinct:
         return 0.0
-    best = max(
-        TITLE_FACTOR if field == "title" else LEAD_FACTOR if first < LEAD_WORDS else 1.0 for field, first in distinct
-    )
+    best = 1.0
+    for field, first in distinct:
+        if field == "title":
+            best = TITLE_FACTOR
+            break
+        if first < LEAD_WORDS:
+            best = LEAD_FACTOR
     return best + min(MAX_REPEAT_BONUS, REPEAT_BONUS * (len(distinct) - 1))
 
 
 class _Rule:
-    __slots__ = ("topic", "gate", "terms", "excludes", "keys", "needs_hit", "term_keys", "always_terms")
+    """One topic compiled: its gate query, weighted term nodes and exclude queries."""
+
+    __slots__ = ("topic", "gate", "terms", "excludes", "threshold")
 
     def __init__(self, topic: Topic, compiler: Compiler) -> None:
         self.topic = topic
         self.gate: CNode | None = compiler.compile_source(topic.query) if topic.query else None
         self.terms: list[tuple[CNode, float]] = [(compiler.compile_source(t), w) for t, w in topic.terms.items()]
         self.excludes = [compiler.compile_source(e) for e in topic.exclude]
-        positive = [n for n, w in self.terms if w > 0] + ([self.gate] if self.gate else [])
-        self.keys = frozenset().union(*(n.keys for n in positive))
-        if self.gate is not None:
-            self.needs_hit = self.gate.needs_hit or (bool(self.terms) and topic.threshold > 0)
-        else:
-            self.needs_hit = topic.threshold > 0
-        # Which terms a hit key can make match (terms that need no hit are always evaluated).
-        self.always_terms = tuple(j for j, (n, _) in enumerate(self.terms) if not n.needs_hit)
-        term_keys: dict[int, list[int]] = defaultdict(list)
-        for j, (node, _) in enumerate(self.terms):
-            if node.needs_hit:
-                for key in node.keys:
-                    term_keys[key].append(j)
-        self.term_keys = {k: tuple(v) for k, v in term_keys.items()}
+        self.threshold = topic.threshold
 
-    def _hit_terms(self, hit_keys: set[int]) -> set[int]:
-        """Indices of the terms whose keys were hit (``Tagger.tag`` collects these for
-        all topics in one pass over the hit keys instead)."""
-        keys = self.term_keys
-        found: set[int] = set()
-        for key in hit_keys.intersection(keys):
-            found.update(keys[key])
-        return found
-
-    def evaluate(self, idx: DocIndex, hit_terms: set[int] | None = None) -> tuple[float, list[list[Occ]]] | None:
-        """(score, occurrence lists behind it) when the topic fires, else None.
-
-        ``hit_terms``: indices of the terms whose keys were hit (computed when None).
-        Occurrences are only turned into Evidence by the caller, for topics that fire;
-        a term's occurrences and score are computed once per document (``idx.memo``)
-        however many topics cite it."""
-        evidence: list[list[Occ]] = []
+    def gate_and_excludes(self, idx: DocIndex) -> list[Occ] | None:
+        """The gate's occurrences ([] without a gate), or None when the gate fails or an exclude matches."""
+        gate: list[Occ] | None = []
         if self.gate is not None:
             gate = self.gate.ev(idx, TEXT_FIELDS)
             if gate is None:
                 return None
-            evidence.append(gate)
         for ex in self.excludes:
             if ex.ev(idx, TEXT_FIELDS) is not None:
                 return None
-        if self.terms:
-            score = 0.0
-            hit_keys = idx.hit_keys
-            memo = idx.memo
-            terms = self.terms
-            if hit_terms is None:
-                hit_terms = self._hit_terms(hit_keys)
-            # taxonomy order: scores add up in the same order whichever terms were hit
-            for j in sorted(hit_terms.union(self.always_terms)) if self.always_terms else sorted(hit_terms):
-                node, weight = terms[j]
-                found = memo.get(node)
-                if found is None:
-                    occs = node.ev(idx, TEXT_FIELDS)
-                    found = memo[node] = (occs, occurrence_score(occs) if occs else 0.0)
-                occs, term_score = found  # type: ignore[misc]
-                if occs:
-                    score += weight * term_score
-                    if weight > 0:
-                        evidence.append(occs)
-        else:
-            by_label: dict[str, list[Occ]] = defaultdict(list)
-            spans: set[tuple[str, int, int]] = set()
-            for occ in sorted((o for occs in evidence for o in occs), key=lambda o: o[3]):
-                if occ[:3] not in spans:  # a span matched by several items counts once
-                    spans.add(occ[:3])
-                    by_label[occ[3].casefold()].append(occ)
-            score = sum(occurrence_score(o) for o in by_label.values())
-        if score < self.topic.threshold or (self.terms and score <= 0):
+        return gate
+
+    def weighted(self, idx: DocIndex, scored: list[tuple[int, float, list[Occ] | None]]) -> _Fired | None:
+        """Score and evidence of a topic with terms, given ``scored``: (term index,
+        weight * term score, occurrences when the weight is positive) of each of its
+        terms that matched."""
+        if len(scored) > 1:
+            scored.sort()  # taxonomy order (indices are distinct): the same float sum whatever the hit order
+        score = 0.0
+        for _, contribution, _ in scored:
+            score += contribution
+        if score < self.threshold or score <= 0:
             return None
+        evidence = [occs for _, _, occs in scored if occs is not None]
+        if self.gate is not None or self.excludes:
+            gate = self.gate_and_excludes(idx)
+            if gate is None:
+                return None
+            if self.gate is not None:
+                evidence.insert(0, gate)
         return score, evidence
+
+    def query_only(self, idx: DocIndex) -> _Fired | None:
+        """A topic without terms scores its gate's evidence, weight 1 per distinct matched term."""
+        gate = self.gate_and_excludes(idx)
+        if gate is None:
+            return None
+        by_label: dict[str, list[Occ]] = defaultdict(list)
+        spans: set[tuple[str, int, int]] = set()
+        for occ in sorted(gate, key=lambda o: o[3]):
+            if occ[:3] not in spans:  # a span matched by several items counts once
+                spans.add(occ[:3])
+                by_label[occ[3].casefold()].append(occ)
+        score = sum(occurrence_score(o) for o in by_label.values())
+        if score < self.threshold:
+            return None
+        return score, [gate] if self.gate is not None else []
+
+
+_Fired = tuple[float, list[list[Occ]]]
+_score = attrgetter("score")
+_id = attrgetter("id")
 
 
 class Tagger:
@@ -133,18 +129,40 @@ class Tagger:
         compiler = Compiler(taxonomy.sets)
         self._rules = [_Rule(t, compiler) for t in taxonomy.topics.values()]
         self._automaton = compiler.automaton()
-        self._by_key: dict[int, list[int]] = defaultdict(list)
+        # Distinct weighted terms (topics citing the same source share one node), with
+        # the (topic, term index, weight) postings their score goes to.
+        self._nodes: list[CNode] = []
+        self._postings: list[list[tuple[int, int, float]]] = []
+        number: dict[int, int] = {}
+        for i, rule in enumerate(self._rules):
+            for j, (node, weight) in enumerate(rule.terms):
+                n = number.get(id(node))
+                if n is None:
+                    n = number[id(node)] = len(self._nodes)
+                    self._nodes.append(node)
+                    self._postings.append([])
+                self._postings[n].append((i, j, weight))
+        nodes_by_key: dict[int, list[int]] = defaultdict(list)
+        for n, node in enumerate(self._nodes):
+            for key in node.keys:
+                nodes_by_key[key].append(n)
+        self._nodes_by_key = {k: tuple(v) for k, v in nodes_by_key.items()}
+        # Topics without terms: evaluated when a key of their gate was hit, or always
+        # when the gate can match without a hit (``lang:fr``).
+        gates_by_key: dict[int, list[int]] = defaultdict(list)
         self._always: list[int] = []
         for i, rule in enumerate(self._rules):
-            if rule.needs_hit:
-                for key in rule.keys:
-                    self._by_key[key].append(i)
+            if rule.terms:
+                continue
+            if rule.gate is None:  # neither query nor terms (only built in code): fires on nothing
+                if rule.threshold <= 0:
+                    self._always.append(i)
+            elif rule.gate.needs_hit:
+                for key in rule.gate.keys:
+                    gates_by_key[key].append(i)
             else:
                 self._always.append(i)
-        self._term_postings: dict[int, list[tuple[int, int]]] = defaultdict(list)  # key -> (rule, term)
-        for i, rule in enumerate(self._rules):
-            for key, terms in rule.term_keys.items():
-                self._term_postings[key].extend((i, j) for j in terms)
+        self._gates_by_key = {k: tuple(v) for k, v in gates_by_key.items()}
         self._ancestors = {tid: taxonomy.ancestors(tid) for tid in taxonomy.topics}
 
     def index(self, doc: Document) -> DocIndex:
@@ -154,24 +172,48 @@ class Tagger:
     def tag(self, doc: Document) -> list[TopicHit]:
         """Topics of ``doc``, highest score first (ties by id)."""
         idx = self.index(doc)
+        hit_keys = idx.hit_keys
+        todo: set[int] = set()
         candidates = set(self._always)
-        by_key, postings = self._by_key, self._term_postings
-        hit_terms: dict[int, set[int]] = defaultdict(set)  # rule -> its terms whose keys were hit
-        for key in idx.hit_keys:
-            candidates.update(by_key.get(key, ()))
-            for i, j in postings.get(key, ()):
-                hit_terms[i].add(j)
-        hits: dict[str, TopicHit] = {}
-        for i in sorted(candidates):
-            rule = self._rules[i]
-            result = rule.evaluate(idx, hit_terms[i])
-            if result is not None:
-                score, occs = result
-                hits[rule.topic.id] = TopicHit(rule.topic.id, score, idx.evidence_of(occs))
-        for hit in sorted(hits.values(), key=lambda h: -h.score):
-            if hit.implied_by is not None:
+        nodes_by_key, gates_by_key = self._nodes_by_key, self._gates_by_key
+        for key in hit_keys:
+            found = nodes_by_key.get(key)
+            if found is not None:
+                todo.update(found)
+            found = gates_by_key.get(key)
+            if found is not None:
+                candidates.update(found)
+        scored: dict[int, list[tuple[int, float, list[Occ] | None]]] = {}
+        nodes, postings = self._nodes, self._postings
+        for n in todo:
+            occs = nodes[n].ev(idx, TEXT_FIELDS)
+            if not occs:
                 continue
-            for anc in self._ancestors[hit.id]:
+            term_score = occurrence_score(occs)
+            for i, j, weight in postings[n]:
+                entry = (j, weight * term_score, occs if weight > 0 else None)
+                into = scored.get(i)
+                if into is None:
+                    scored[i] = [entry]
+                else:
+                    into.append(entry)
+        candidates.update(scored)
+        fired: list[tuple[str, float]] = []
+        groups: list[list[list[Occ]]] = []
+        rules = self._rules
+        for i in sorted(candidates):  # taxonomy order: ties between parents' sources stay stable
+            rule = rules[i]
+            result = rule.weighted(idx, scored[i]) if rule.terms else rule.query_only(idx)
+            if result is not None:
+                fired.append((rule.topic.id, result[0]))
+                groups.append(result[1])
+        hits = {tid: TopicHit(tid, score, evidence)
+                for (tid, score), evidence in zip(fired, idx.evidence_lists(groups))}
+        ancestors = self._ancestors
+        for hit in sorted([h for h in hits.values() if ancestors[h.id]], key=_score, reverse=True):
+            for anc in ancestors[hit.id]:
                 if anc not in hits:
                     hits[anc] = TopicHit(anc, hit.score, list(hit.evidence), implied_by=hit.id)
-        return sorted(hits.values(), key=lambda h: (-h.score, h.id))
+        out = sorted(hits.values(), key=_id)
+        out.sort(key=_score, reverse=True)  # stable: highest score first, ties by id
+        return out
