@@ -7,12 +7,6 @@ the story index) and each full pass stalled the reactor for 100-700 ms on the
 the permanent generation (``gc.freeze``), so later passes walk only what the
 crawl itself keeps. Reference counting still frees the per-page objects as
 before. ``MONITOR_GC_FREEZE = False`` turns it off.
-
-With ``MONITOR_GC_FREEZE_SURVIVORS`` (default on) the survivors of every later
-full pass are frozen too: what lived through a full pass is long-lived (the
-story index, caches, queued requests), so the next pass walks only what is
-newer. The price: a reference cycle among frozen objects that later becomes
-garbage is not collected (reference counting still frees everything else).
 """
 
 from __future__ import annotations
@@ -24,7 +18,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 _frozen = False
-_freezing_survivors = False
 
 
 def freeze_startup_heap() -> bool:
@@ -35,21 +28,6 @@ def freeze_startup_heap() -> bool:
     gc.collect()
     gc.freeze()
     _frozen = True
-    return True
-
-
-def _freeze_survivors(phase: str, info: dict[str, int]) -> None:
-    if phase == "stop" and info["generation"] == 2:
-        gc.freeze()
-
-
-def freeze_survivors_of_full_passes() -> bool:
-    """After each full collection, freeze what survived it; only the first call in a process does anything."""
-    global _freezing_survivors
-    if _freezing_survivors:
-        return False
-    gc.callbacks.append(_freeze_survivors)
-    _freezing_survivors = True
     return True
 
 
@@ -70,5 +48,3 @@ class GcFreeze:
     def spider_opened(self) -> None:
         if freeze_startup_heap():
             self.crawler.stats.set_value("monitor/gc_frozen_objects", gc.get_freeze_count())
-        if self.crawler.settings.getbool("MONITOR_GC_FREEZE_SURVIVORS", True):
-            freeze_survivors_of_full_passes()
