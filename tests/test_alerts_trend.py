@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from monitor.alerts import AlertError, add_alert, deliver, evaluate_trends, set_muted, trend_firings
+from monitor.alerts import (AlertError, add_alert, deliver, evaluate_trends, match_new_articles, set_muted,
+                            trend_firings)
 from monitor.db import connect
 from tests.alert_receivers import receiver, smtp  # noqa: F401 - fixtures
 from tests.conftest import REPO, run_monitor
@@ -109,6 +110,8 @@ def test_selection_by_language_and_source_and_muting(any_db_url: str, smtp) -> N
     # source nato: nothing before DAY, 6 on DAY (baseline 0, std floored at 1: z 6)
     add_alert(engine, "nato-src", trend={"dimension": "source", "key": "nato", "z": 3, "min_count": 6},
               delivery={"email": "a@example.eu"}, muted=True)
+    old = add_article(engine, "b2", "NMI", "x", language="fr", topics=(TOPIC,), published=at(DAY - timedelta(days=400)))
+    assert match_new_articles(engine, [old]) == 0  # trend alerts match no stories at ingest
     assert deliver(engine, smtp_url=smtp_url, now=at(DAY)).to_dict() == {
         "emails": 1, "webhooks": 0, "failed": [], "trend_firings": 2}
     [message] = box.messages
