@@ -1,5 +1,7 @@
 """Storage: migrations match the models, writes are idempotent, dates come back in UTC."""
 
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +14,8 @@ from monitor.db.migrate import current_revision, head_revision
 from monitor.db.base import all_metadata, include_name
 from monitor.db.models import Article, ArticleTopic
 from monitor.db.store import ArticleStore, SourceInfo
-from tests.db_fixtures import db_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
+from tests.conftest import REPO
+from tests.db_fixtures import db_url, postgres_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
 
 NOW = datetime(2024, 3, 12, 9, 30, tzinfo=timezone(timedelta(hours=1)))
 
@@ -83,3 +86,17 @@ def test_naive_datetimes_are_refused(db_url: str) -> None:
     store.add(bad)
     with pytest.raises(Exception, match="naive datetime"):
         store.flush()
+
+
+MIGRATE = "import sys; from monitor.db import connect; connect(sys.argv[1]).dispose()"
+
+
+def test_processes_starting_together_on_a_new_postgresql_database_both_migrate(postgres_url: str) -> None:
+    """Two workers on a fresh database: without the advisory lock one failed creating alembic_version."""
+    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE, postgres_url], cwd=REPO, stderr=subprocess.PIPE,
+                              text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [e[-800:] for e in errors]
+    engine = connect(postgres_url)
+    assert current_revision(engine) == head_revision(engine)
+    engine.dispose()

@@ -58,7 +58,9 @@ TEXTS = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)),
 DOCS = st.lists(st.tuples(TEXTS, TEXTS, st.sampled_from(["fr", "en", "pl"]), st.sampled_from(["b2", "nato"]),
                           st.sampled_from([(), ("nato",)])), min_size=1, max_size=6)
 EXTRA_QUERIES = st.sampled_from(WORDS[:-3] + ["irak*", "str*", "\"mission de l'OTAN\"", "Fußball", "lodz",
-                                              "elka", "ελλαδα", "title:oeuvre", "x_1 OR naive"])
+                                              "elka", "ελλαδα", "title:oeuvre", "x_1 OR naive",
+                                              "title:(irak mission) OR otan", "title:irak* NATO",
+                                              "title:\"mission de l'OTAN\" OR text:irak"])
 ANY_QUERY = st.one_of(QUERIES.filter(lambda q: len(q) < 300), EXTRA_QUERIES, st.tuples(EXTRA_QUERIES, EXTRA_QUERIES).map(" NEAR/2 ".join))
 
 

@@ -13,6 +13,8 @@ from monitor.db.models import Article, ArticleTopic
 from monitor.search import Filters, fulltext, iter_search, search
 from monitor.search.documents import load_articles
 from monitor.search.meta import distinct_values, meta_clauses
+from monitor.search.pg_filter import pg_condition
+from monitor.search.translate import to_filter
 from monitor.topics import compile_query, parse_query
 from monitor.web.data import topic_daily_counts
 from tests.test_search_fixtures import add_article, any_db_url  # noqa: F401 - fixture
@@ -109,3 +111,41 @@ def test_topic_published_copy_follows_the_article(any_db_url: str) -> None:
     add_article(engine, "b2", "t", "x", topics=("csdp",), published=day)
     assert topic_daily_counts(engine, "nato", date(2026, 2, 28), date(2026, 3, 5)) == {
         date(2026, 3, 1): 1, date(2026, 3, 2): 1}
+
+
+TITLE_QUERIES = ["title:(sanctions russia)", "title:nato OR iraq", "title:(nato mission) iraq",
+                 'title:"nato mission" OR title:otan*', "title:nato NOT russia", "title:(nato OR sanctions) energy"]
+
+
+def test_title_parts_are_narrowed_by_the_title_alone_and_stay_exact(any_db_url: str) -> None:
+    engine = connect(any_db_url)
+    ids = [add_article(engine, "b2", "Sanctions on Russia", "energy"),
+           add_article(engine, "b2", "Energy", "sanctions against russia"),
+           add_article(engine, "nato", "NATO mission", "Iraq"),
+           add_article(engine, "nato", "Iraq", "NATO mission"),
+           add_article(engine, "nato", "Otanów", "x")]
+    for query in TITLE_QUERIES:
+        assert {h.article.id for h in iter_search(engine, query)} == _matcher_ids(engine, query), query
+    pre = to_filter(compile_query("title:(sanctions russia)").query, {})
+    with engine.connect() as connection:
+        # the candidates themselves: an article with the words in its text only is not one (PostgreSQL: it was)
+        assert [i for i, _ in fulltext._tier(connection, pre, None, None, scored=False)] == [ids[0]]
+        if engine.dialect.name != "postgresql":
+            return
+        condition, params, score = pg_condition(connection, pre)
+        assert condition.startswith("monitor_title_tsv(articles.title) @@") and "monitor_title_tsv" in score
+        # a title-only query is scored on the title alone, at the title's weight (A, 1.0): for an article without
+        # the words in its text, the value of the weighted full tsvector; words in the text add nothing
+        scores = {}
+        for article in ids[:2]:
+            scores[article] = connection.exec_driver_sql(
+                f"SELECT {score}, ts_rank(monitor_tsv(title, text), to_tsquery('monitor_simple', "
+                "'sanctions:A & russia:A')) FROM articles WHERE id = %(id)s", {**params, "id": article}).one()
+        assert scores[ids[0]][0] == pytest.approx(scores[ids[0]][1]) and scores[ids[0]][0] > 0.1
+        assert scores[ids[1]][0] < 1e-6 < scores[ids[1]][1]
+        mixed, _, _ = pg_condition(connection, to_filter(compile_query("title:(nato mission) iraq").query, {}))
+        assert "monitor_title_tsv(" in mixed and " AND monitor_tsv(" in mixed
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in connection.exec_driver_sql(
+            f"EXPLAIN SELECT id FROM articles WHERE {condition}", params))
+        assert "ix_articles_title_fts" in plan, plan

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from monitor.alerts import add_alert, match_new_articles, spikes
+from monitor.alerts import add_alert, evaluate_trends, match_new_articles, spikes
 from monitor.db import connect
 from monitor.web import create_app
 from monitor.web.auth import UserError, add_user, check_password, hash_password, session_secret
@@ -178,6 +178,22 @@ def test_topic_page_draws_the_trend_as_inline_svg_and_sources_show_health(site) 
     assert api["b2"]["errors"] == 2 and api["b2"]["runs"] == 1 and api["b2"]["last_success"] is None
     assert client.get("/topics/not-a-topic").status_code == 404
 
+
+
+def test_a_trend_alert_page_lists_its_spikes_with_their_baseline(site) -> None:
+    engine, client = site
+    sign_in(client)
+    today = datetime.now(timezone.utc).replace(hour=0, minute=30)
+    for back in range(1, 29):
+        add_article(engine, "b2", "x", "y", topics=("csdp",), published=today - timedelta(days=back))
+    for _ in range(6):
+        add_article(engine, "b2", "x", "y", topics=("csdp",), published=today)
+    add_alert(engine, "csdp-spike", trend={"dimension": "topic", "key": "csdp", "z": 3})
+    assert evaluate_trends(engine) == 1
+    page = client.get("/alerts/csdp-spike").text
+    assert "<h2>Spikes</h2>" in page and "<td>6</td><td>1.0</td><td>1.0</td>" in page and "<td>5.0</td>" in page
+    start = (today - timedelta(days=28)).date().isoformat()
+    assert f"28 days, {start} to" in page
 
 def test_search_api_and_page_filter_and_explain_bad_input(site) -> None:
     engine, client = site

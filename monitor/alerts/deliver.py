@@ -9,11 +9,15 @@ Guarantee: every match of an unmuted alert is delivered on each configured
 channel at least once; it is delivered twice only if the process dies after the
 receiver accepted a message and before the commit, and then the resend carries
 the same ``Message-ID`` / ``Idempotency-Key``, so the receiver can drop it.
+
+Trend alerts: each run first records the day's spikes (``evaluate_trends``: one
+committed row per alert and day), then sends every firing not yet delivered on a
+channel by the same claim / send / commit protocol, one message per firing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,6 +27,8 @@ from sqlalchemy import Engine, and_, exists, func, select
 from monitor.alerts import email, webhook
 from monitor.alerts.manage import Delivery
 from monitor.alerts.models import Alert, AlertDelivery, AlertMatch
+from monitor.alerts.trend_alerts import (claim_firing, evaluate_trends, firing_entries, pending_firings, trend_inbox,
+                                         trend_key)
 from monitor.search.documents import load_articles
 from monitor.stories import outlet_counts
 from monitor.topics import snippet
@@ -38,9 +44,11 @@ class DeliveryReport:
     emails: int = 0
     webhooks: int = 0
     failed: list[str] = field(default_factory=list)
+    trend_firings: int = 0  # spikes newly recorded by this run
 
     def to_dict(self) -> dict[str, Any]:
-        return {"emails": self.emails, "webhooks": self.webhooks, "failed": self.failed}
+        return {"emails": self.emails, "webhooks": self.webhooks, "failed": self.failed,
+                "trend_firings": self.trend_firings}
 
 
 def delivery_key(alert_id: int, story_key: int) -> str:
@@ -97,22 +105,55 @@ def _digest_due(connection: Any, alert_id: int, digest: str, now: datetime) -> b
 
 def deliver(engine: Engine, *, smtp_url: str | None = None, sender: str = email.DEFAULT_SENDER,
             retries: int = 3, backoff: float = 0.5, now: datetime | None = None) -> DeliveryReport:
-    """Send every undelivered match of every unmuted alert on its configured channels."""
+    """Record today's trend spikes, then send every undelivered match or firing of every unmuted alert
+    on its configured channels."""
     now = now or datetime.now(timezone.utc)
     report = DeliveryReport()
+    report.trend_firings = evaluate_trends(engine, now)
     with engine.connect() as connection:
-        alerts = connection.execute(select(Alert.id, Alert.name, Alert.delivery).where(Alert.muted.is_(False))
-                                    .order_by(Alert.id)).all()
+        alerts = connection.execute(select(Alert.id, Alert.name, Alert.delivery, Alert.trend)
+                                    .where(Alert.muted.is_(False)).order_by(Alert.id)).all()
     for alert in alerts:
         settings = Delivery.from_dict(alert.delivery)
-        if settings.email:
-            if not smtp_url:
-                report.failed.append(f"{alert.name}: e-mail configured but MONITOR_SMTP_URL is not set")
-            else:
-                _deliver_email(engine, alert, settings, smtp_url, sender, now, report)
+        if settings.email and not smtp_url:
+            report.failed.append(f"{alert.name}: e-mail configured but MONITOR_SMTP_URL is not set")
+        if alert.trend is not None:
+            if settings.email and smtp_url:
+                _deliver_firings(engine, alert, "email", settings.email,
+                                 lambda entry, key: email.send(email.build_trend_message(
+                                     alert.name, entry, to=settings.email or "", message_id=f"<{key}@{DOMAIN}>",
+                                     sender=sender), smtp_url or ""), now, report)
+            if settings.webhook:
+                _deliver_firings(engine, alert, "webhook", settings.webhook,
+                                 lambda entry, key: webhook.post(settings.webhook or "",
+                                                                 {"alert": alert.name, "key": key, "trend": entry},
+                                                                 key=key, retries=retries, backoff=backoff),
+                                 now, report)
+            continue
+        if settings.email and smtp_url:
+            _deliver_email(engine, alert, settings, smtp_url, sender, now, report)
         if settings.webhook:
             _deliver_webhook(engine, alert, settings, retries, backoff, now, report)
     return report
+
+
+def _deliver_firings(engine: Engine, alert: Any, channel: str, target: str, send: Callable[[dict, str], object],
+                     now: datetime, report: DeliveryReport) -> None:
+    """Send each undelivered firing of a trend alert on ``channel``: claim, send, commit (one per firing)."""
+    with engine.connect() as connection:
+        pending = pending_firings(connection, alert.id, channel)
+    for firing in pending:
+        key = trend_key(alert.id, firing.day)
+        try:
+            with engine.begin() as connection:
+                claim_firing(connection, firing, channel, key, now)
+                send(firing_entries(connection, alert.name, [firing])[0], key)
+                if channel == "email":
+                    report.emails += 1
+                else:
+                    report.webhooks += 1
+        except (OSError, ValueError) as exc:
+            report.failed.append(f"{alert.name}: {channel} {key} to {target}: {exc}")
 
 
 def _deliver_email(engine: Engine, alert: Any, settings: Delivery, smtp_url: str, sender: str, now: datetime,
@@ -175,3 +216,13 @@ def inbox(engine: Engine, name: str, *, limit: int = 50, since: datetime | None 
             for e in entries]
 
 
+
+
+def trend_firings(engine: Engine, name: str, *, limit: int = 50,
+                  since: datetime | None = None) -> list[dict[str, Any]] | None:
+    """A trend alert's firings, newest day first, with delivery state; None for a story alert."""
+    from monitor.alerts.manage import get_alert
+
+    with engine.connect() as connection:
+        alert = get_alert(connection, name)
+        return None if alert.trend is None else trend_inbox(connection, alert, limit=limit, since=since)

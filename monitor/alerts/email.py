@@ -62,6 +62,40 @@ def build_message(alert_name: str, entries: Sequence[dict[str, Any]], *, to: str
     return message
 
 
+def trend_lines(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """A trend firing as (label, value) rows: the day's count, the baseline and window, the z-score."""
+    std_note = " (floored at 1)" if entry["baseline_std"] <= 1.0 else ""
+    return [
+        ("Selection", entry["selection"]),
+        ("Day (UTC)", f"{entry['day']}: {entry['count']} articles"),
+        ("Baseline", f"mean {entry['baseline_mean']:g}, std-dev {entry['baseline_std']:g}{std_note}"),
+        ("Measured against", f"{entry['baseline_days']} days, {entry['baseline_start']} to {entry['baseline_end']}"),
+        ("z-score", f"{entry['z']:g}" + (f" (fires at {entry['threshold_z']:g})" if entry.get("threshold_z") else "")),
+    ]
+
+
+def trend_subject(alert_name: str, entry: dict[str, Any]) -> str:
+    return f"[{alert_name}] spike on {entry['day']}: {entry['count']} articles, z {entry['z']:g}"
+
+
+def build_trend_message(alert_name: str, entry: dict[str, Any], *, to: str, message_id: str,
+                        sender: str = DEFAULT_SENDER) -> EmailMessage:
+    """One e-mail for one trend firing, with the baseline it was measured against."""
+    message = EmailMessage()
+    message["Subject"] = trend_subject(alert_name, entry)
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id
+    rows = trend_lines(entry)
+    message.set_content(f"Alert: {alert_name}\n\n" + "\n".join(f"{k}: {v}" for k, v in rows) + "\n")
+    e = html.escape
+    table = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+    message.add_alternative(f"<html><body><h1>{e(alert_name)}</h1><table>{table}</table></body></html>",
+                            subtype="html")
+    return message
+
+
 def send(message: EmailMessage, smtp_url: str, timeout: float = 30.0) -> None:
     """Hand ``message`` to the SMTP server; raises on any refusal."""
     cfg = parse_smtp_url(smtp_url)

@@ -6,13 +6,21 @@ from typing import IO
 
 from sqlalchemy import Engine
 
-from monitor.alerts.deliver import inbox
+from monitor.alerts.deliver import inbox, trend_firings
+from monitor.alerts.email import trend_lines, trend_subject
 from monitor.search.atom import write_feed
 from monitor.search.fulltext import Filters, iter_search
 
 
 def alert_feed(engine: Engine, name: str, out: IO[str], limit: int = 50) -> int:
-    """Write the Atom feed of alert ``name``: one entry per story, with "also in N outlets"."""
+    """Write the Atom feed of alert ``name``: one entry per story, with "also in N outlets"
+    (a trend alert: one entry per firing, with its baseline)."""
+    firings = trend_firings(engine, name, limit=limit)
+    if firings is not None:
+        items = ({"id": f"urn:monitor:alert:{f['alert_id']}:trend:{f['day']}", "title": trend_subject(name, f),
+                  "url": "", "published": f["fired_at"],
+                  "summary": "; ".join(f"{k}: {v}" for k, v in trend_lines(f))} for f in firings)
+        return write_feed(out, feed_id=f"urn:monitor:alert:{name}", title=f"monitor alert: {name}", entries=items)
     entries = inbox(engine, name, limit=limit)
     items = ({"id": f"urn:monitor:alert:{e['alert_id']}:story:{e['story_id']}", "title": e["title"],
               "url": e["url"], "published": e["published"], "source": e["source"],

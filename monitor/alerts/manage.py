@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
-from monitor.alerts.models import Alert, AlertMatch, AlertVersion
+from monitor.alerts.models import Alert, AlertMatch, AlertVersion, TrendFiring
 from monitor.search.fulltext import Filters
 from monitor.topics import compile_query
 
@@ -54,6 +54,11 @@ def _now() -> datetime:
 def validate(query: str, filters: dict[str, Any] | None) -> None:
     """Raise a QuerySyntaxError / AlertError naming what is wrong with the query or filters."""
     compile_query(query)
+    validate_filters(filters)
+
+
+def validate_filters(filters: dict[str, Any] | None) -> None:
+    """Raise an AlertError naming what is wrong with the filters."""
     try:
         Filters.from_dict(filters)
     except ValueError as exc:
@@ -70,42 +75,93 @@ def get_alert(connection: Connection, name_or_id: str | int) -> Alert:
     return row  # type: ignore[return-value]
 
 
-def add_alert(engine: Engine, name: str, query: str, *, owner: str = "", filters: dict[str, Any] | None = None,
-              delivery: dict[str, Any] | None = None, muted: bool = False) -> int:
-    """Create an alert (version 1); returns its id."""
+def check_trend(trend: dict[str, Any] | None, delivery: dict[str, Any]) -> dict[str, Any] | None:
+    """The validated trend rule as stored (None for a story alert); AlertError naming what is wrong."""
+    if trend is None:
+        return None
+    from monitor.alerts.trend_alerts import TrendRule, TrendRuleError
+    from monitor.topics import Taxonomy
+
+    try:
+        rule = TrendRule.from_dict(trend)
+    except (TrendRuleError, TypeError, ValueError) as exc:
+        raise AlertError(str(exc)) from exc
+    if rule.dimension == "topic" and rule.key not in Taxonomy.default().topics:
+        raise AlertError(f"trend topic {rule.key!r}: not a topic of the taxonomy (see `monitor topics list`)")
+    if delivery.get("digest", "immediate") != "immediate":
+        raise AlertError(f"delivery.digest {delivery['digest']!r}: a trend alert fires at most once a day and "
+                         "sends each firing at once; leave the digest at immediate")
+    return rule.to_dict()
+
+
+def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str = "",
+              filters: dict[str, Any] | None = None, delivery: dict[str, Any] | None = None, muted: bool = False,
+              trend: dict[str, Any] | None = None) -> int:
+    """Create an alert (version 1); returns its id.
+
+    A story alert has a ``query``; a trend alert has a ``trend`` rule (dimension, key,
+    z, baseline_days, min_count: ``monitor.alerts.trend_alerts.TrendRule``) and its
+    query is the rule's selection, for display.
+    """
     if not name.strip():
         raise AlertError("alert name must not be empty")
-    validate(query, filters)
     deliv = Delivery.from_dict(delivery).to_dict()
+    rule = check_trend(trend, deliv)
+    if rule is not None:
+        from monitor.alerts.trend_alerts import TrendRule
+
+        query = TrendRule.from_dict(rule).selection
+        validate_filters(filters)
+    elif query is None:
+        raise AlertError(f"alert {name!r}: give a query (a story alert) or a trend rule (a trend alert)")
+    else:
+        validate(query, filters)
     now = _now()
     with engine.begin() as connection:
         if connection.execute(select(Alert.id).where(Alert.name == name)).first():
             raise AlertError(f"an alert named {name!r} already exists (use `monitor alerts edit`)")
         alert_id = connection.execute(Alert.__table__.insert().values(
-            name=name, owner=owner, query=query, filters=filters or {}, delivery=deliv, muted=muted, version=1,
-            created=now, updated=now)).inserted_primary_key[0]
+            name=name, owner=owner, query=query, filters=filters or {}, delivery=deliv, trend=rule, muted=muted,
+            version=1, created=now, updated=now)).inserted_primary_key[0]
         connection.execute(AlertVersion.__table__.insert().values(
-            alert_id=alert_id, version=1, query=query, filters=filters or {}, delivery=deliv, created=now))
+            alert_id=alert_id, version=1, query=query, filters=filters or {}, delivery=deliv, trend=rule,
+            created=now))
     return int(alert_id)
 
 
 def edit_alert(engine: Engine, name: str, *, query: str | None = None, filters: dict[str, Any] | None = None,
-               delivery: dict[str, Any] | None = None, owner: str | None = None) -> int:
-    """Change an alert; a change of query, filters or delivery makes a new version (returned)."""
+               delivery: dict[str, Any] | None = None, owner: str | None = None,
+               trend: dict[str, Any] | None = None) -> int:
+    """Change an alert; a change of query, filters, delivery or trend rule makes a new version (returned).
+
+    A story alert keeps a query and a trend alert a trend rule: neither turns into the other.
+    """
     with engine.begin() as connection:
         alert = get_alert(connection, name)
-        new_query = alert.query if query is None else query
         new_filters = alert.filters if filters is None else filters
         new_delivery = alert.delivery if delivery is None else Delivery.from_dict(delivery).to_dict()
-        validate(new_query, new_filters)
+        if alert.trend is None:
+            if trend is not None:
+                raise AlertError(f"alert {name!r} is a story alert: it has no trend rule to change")
+            new_query, new_trend = alert.query if query is None else query, None
+            validate(new_query, new_filters)
+        else:
+            if query is not None:
+                raise AlertError(f"alert {name!r} is a trend alert: change its rule (--trend, --z ...), not a query")
+            from monitor.alerts.trend_alerts import TrendRule
+
+            new_trend = check_trend({**alert.trend, **(trend or {})}, new_delivery)
+            new_query = TrendRule.from_dict(new_trend or {}).selection
+            validate_filters(new_filters)
         version = alert.version
-        if (new_query, new_filters, new_delivery) != (alert.query, alert.filters, alert.delivery):
+        if (new_query, new_filters, new_delivery, new_trend) != (alert.query, alert.filters, alert.delivery,
+                                                                 alert.trend):
             version += 1
             connection.execute(AlertVersion.__table__.insert().values(
                 alert_id=alert.id, version=version, query=new_query, filters=new_filters, delivery=new_delivery,
-                created=_now()))
+                trend=new_trend, created=_now()))
         connection.execute(Alert.__table__.update().where(Alert.id == alert.id).values(
-            query=new_query, filters=new_filters, delivery=new_delivery, version=version,
+            query=new_query, filters=new_filters, delivery=new_delivery, trend=new_trend, version=version,
             owner=alert.owner if owner is None else owner, updated=_now()))
     return version
 
@@ -118,26 +174,31 @@ def set_muted(engine: Engine, name: str, muted: bool = True) -> None:
 
 
 def list_alerts(engine: Engine) -> list[dict[str, Any]]:
-    """Every alert with its match count."""
+    """Every alert with its match count (stories matched; for a trend alert, days it fired)."""
     counts = select(AlertMatch.alert_id, func.count().label("n")).group_by(AlertMatch.alert_id).subquery()
+    fired = select(TrendFiring.alert_id, func.count().label("n")).group_by(TrendFiring.alert_id).subquery()
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Alert.__table__, func.coalesce(counts.c.n, 0).label("matches"))
-            .outerjoin(counts, counts.c.alert_id == Alert.id).order_by(Alert.name)).all()
-    return [dict(r._mapping) for r in rows]
+            select(Alert.__table__, (func.coalesce(counts.c.n, 0) + func.coalesce(fired.c.n, 0)).label("matches"))
+            .outerjoin(counts, counts.c.alert_id == Alert.id).outerjoin(fired, fired.c.alert_id == Alert.id)
+            .order_by(Alert.name)).all()
+    return [{**dict(r._mapping), "kind": "story" if r.trend is None else "trend"} for r in rows]
 
 
 def show_alert(engine: Engine, name: str) -> dict[str, Any]:
-    """One alert with its version history (each version's query and how many stories it matched)."""
+    """One alert with its version history (each version's query and how many stories it matched, or for
+    a trend alert on how many days it fired)."""
     with engine.connect() as connection:
         alert = get_alert(connection, name)
+        table = AlertMatch if alert.trend is None else TrendFiring
         matched = dict(connection.execute(
-            select(AlertMatch.version, func.count()).where(AlertMatch.alert_id == alert.id)
-            .group_by(AlertMatch.version)).all())
+            select(table.version, func.count()).where(table.alert_id == alert.id)
+            .group_by(table.version)).all())
         versions = [
             {**dict(v._mapping), "matches": matched.get(v.version, 0)}
             for v in connection.execute(select(AlertVersion.version, AlertVersion.query, AlertVersion.filters,
-                                               AlertVersion.delivery, AlertVersion.created)
+                                               AlertVersion.delivery, AlertVersion.trend,
+                                               AlertVersion.created)
                                         .where(AlertVersion.alert_id == alert.id).order_by(AlertVersion.version))
         ]
-    return {**dict(alert._mapping), "history": versions}
+    return {**dict(alert._mapping), "kind": "story" if alert.trend is None else "trend", "history": versions}

@@ -49,7 +49,9 @@ def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy:
     if not ids:
         return 0
     now = datetime.now(timezone.utc)
-    alerts = connection.execute(select(Alert.id, Alert.version, Alert.query, Alert.filters)).all()
+    # trend alerts count volume (monitor.alerts.trend_alerts): they match no stories
+    alerts = connection.execute(select(Alert.id, Alert.version, Alert.query, Alert.filters)
+                                .where(Alert.trend.is_(None))).all()
     if not alerts:
         return 0
     articles = load_articles(connection, ids)

@@ -1,17 +1,20 @@
-"""Alert tables: alerts, their versioned edits, matches (one per alert and story) and deliveries.
+"""Alert tables: alerts, their versioned edits, matches (one per alert and story) and deliveries,
+and trend firings (one per trend alert and day) with their deliveries.
 
 Crash safety lives in the constraints: ``alert_matches`` is unique per
 (alert, story) so matching twice never makes a second entry, and
 ``alert_deliveries`` is unique per (match, channel) so a delivery recorded once
-is never sent again by ``monitor alerts deliver``.
+is never sent again by ``monitor alerts deliver``.  Trend alerts follow the same
+pattern: ``alert_trend_firings`` is unique per (alert, day), ``alert_trend_deliveries``
+per (firing, channel).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitor.db.base import Base
@@ -19,7 +22,11 @@ from monitor.db.types import UTCDateTime
 
 
 class Alert(Base):
-    """A saved query with filters and delivery settings; ``version`` grows with each edit."""
+    """A saved query with filters and delivery settings; ``version`` grows with each edit.
+
+    ``trend`` is NULL for a story alert; for a trend alert it holds the volume rule
+    (``monitor.alerts.trend_alerts.TrendRule``) and ``query`` shows its selection.
+    """
 
     __tablename__ = "alerts"
 
@@ -29,6 +36,7 @@ class Alert(Base):
     query: Mapped[str] = mapped_column(Text)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     delivery: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trend: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -47,6 +55,7 @@ class AlertVersion(Base):
     query: Mapped[str] = mapped_column(Text)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     delivery: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trend: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -77,6 +86,43 @@ class AlertDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("alert_matches.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrendFiring(Base):
+    """A trend alert's spike on one UTC day, with the numbers it was measured by: one row per (alert, day).
+
+    ``count`` is the day's volume when the spike was detected (a day in progress may grow
+    afterwards); the baseline is the ``baseline_days`` days ``baseline_start..baseline_end``.
+    """
+
+    __tablename__ = "alert_trend_firings"
+    __table_args__ = (UniqueConstraint("alert_id", "day", name="uq_alert_trend_firings_alert_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer)
+    baseline_mean: Mapped[float] = mapped_column(Float)
+    baseline_std: Mapped[float] = mapped_column(Float)
+    z: Mapped[float] = mapped_column(Float)
+    baseline_days: Mapped[int] = mapped_column(Integer)
+    baseline_start: Mapped[date] = mapped_column(Date)
+    baseline_end: Mapped[date] = mapped_column(Date)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TrendDelivery(Base):
+    """A trend firing delivered on one channel; written in the transaction that sends (as AlertDelivery)."""
+
+    __tablename__ = "alert_trend_deliveries"
+    __table_args__ = (UniqueConstraint("firing_id", "channel", name="uq_alert_trend_deliveries_firing_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    firing_id: Mapped[int] = mapped_column(ForeignKey("alert_trend_firings.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(200))
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -59,6 +59,13 @@ def daily_counts(engine: Engine, dimension: str, start: date, end: date) -> dict
     return out
 
 
+def score(count: int, baseline: list[int]) -> tuple[float, float, float]:
+    """(mean, std, z) of ``count`` against ``baseline`` (daily counts, zeros included); std floored at 1."""
+    mean = statistics.fmean(baseline)
+    std = max(1.0, statistics.pstdev(baseline))
+    return mean, std, (count - mean) / std
+
+
 def spikes(engine: Engine, *, dimension: str = "topic", day: date | None = None, weeks: int = 4,
            min_z: float = 3.0, min_count: int = 3) -> list[Spike]:
     """Keys spiking on ``day`` (default: today, UTC), highest z first."""
@@ -73,9 +80,7 @@ def spikes(engine: Engine, *, dimension: str = "topic", day: date | None = None,
         if count < min_count:
             continue
         baseline = [per_day.get(day - timedelta(days=i), 0) for i in range(1, n_days + 1)]
-        mean = statistics.fmean(baseline)
-        std = max(1.0, statistics.pstdev(baseline))
-        z = (count - mean) / std
+        mean, std, z = score(count, baseline)
         if z >= min_z:
             out.append(Spike(dimension, key, day.isoformat(), count, round(mean, 3), round(std, 3), n_days, round(z, 2)))
     return sorted(out, key=lambda s: (-s.z, s.key))

@@ -42,6 +42,30 @@ DELIVERY_OPTIONS = [
 ]
 
 
+TREND_OPTIONS = [
+    click.option("--trend", "trend_selection", metavar="SELECTION",
+                 help="A trend alert on this volume: topic:ID, lang:CODE or source:NAME (narrowed by --lang/--source/"
+                      "--topic); fires when a day's count is far above the previous days'."),
+    click.option("--z", "z", type=click.FloatRange(min=0, min_open=True), help="Trend: z-score that fires [3]."),
+    click.option("--baseline-days", type=click.IntRange(7, 366), help="Trend: days before the day measured [28]."),
+    click.option("--min-count", type=click.IntRange(min=1), help="Trend: minimum articles on the day [3]."),
+]
+
+
+def _trend(selection: str | None, z: float | None, baseline_days: int | None, min_count: int | None) -> dict | None:
+    """The trend rule given on the command line (None when no trend option was given)."""
+    from monitor.alerts.trend_alerts import TrendRule, TrendRuleError
+
+    thresholds = {"z": z, "baseline_days": baseline_days, "min_count": min_count}
+    if selection is None:
+        given = {k: v for k, v in thresholds.items() if v is not None}
+        return given or None
+    try:
+        return TrendRule.parse(selection, **thresholds).to_dict()
+    except TrendRuleError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trend") from None
+
+
 def _apply(options):
     def decorator(f):
         for option in reversed(options):
@@ -57,27 +81,51 @@ def alerts_group() -> None:
 
 @alerts_group.command("add")
 @click.argument("name")
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("--owner", default="", help="Who owns the alert.")
 @_apply(FILTER_OPTIONS)
 @_apply(DELIVERY_OPTIONS)
+@_apply(TREND_OPTIONS)
 @click.option("--backtest-days", type=click.IntRange(min=0), default=30, show_default=True,
               help="Show what the alert would have matched over the last N days (0: skip).")
 @DB_OPTION
-def add_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, backtest_days, db_url):
-    """Create alert NAME for QUERY (query language: docs/query-language.md); prints a backtest."""
+def add_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, trend_selection, z,
+                baseline_days, min_count, backtest_days, db_url):
+    """Create alert NAME for QUERY (query language: docs/query-language.md), or a trend alert (--trend);
+    prints a backtest."""
     from monitor.alerts import add_alert, backtest
 
+    trend = _trend(trend_selection, z, baseline_days, min_count)
+    if trend_selection is None and trend:
+        raise click.UsageError("--z, --baseline-days and --min-count need --trend SELECTION")
+    if bool(query) == bool(trend_selection):
+        raise click.UsageError("give either a QUERY (a story alert) or --trend SELECTION (a trend alert)")
     engine = _engine(db_url)
     filters = _filters(languages, sources, topics)
     alert_id = add_alert(engine, name, query, owner=owner, filters=filters,
-                         delivery=_delivery(email, digest, webhook, atom))
+                         delivery=_delivery(email, digest, webhook, atom), trend=trend)
+    if trend:
+        _print_trend_added(engine, alert_id, name, trend, filters, backtest_days)
+        return
     out = {"id": alert_id, "name": name, "query": query}
     if backtest_days:
         result = backtest(engine, query, filters, days=backtest_days, limit=20)
         out["backtest"] = {"days": backtest_days, "stories": result["stories"],
                            "sample": [{"title": m["title"], "url": m["url"], "published": m["published"]}
                                       for m in result["matches"][:10]]}
+    echo_json(out)
+
+
+def _print_trend_added(engine, alert_id: int, name: str, trend: dict, filters: dict, backtest_days: int) -> None:
+    """The new trend alert and the days it would have fired on over the last ``backtest_days``."""
+    from monitor.alerts.trend_alerts import TrendRule, backtest_trend, describe
+    from monitor.search.fulltext import Filters
+
+    rule, flt = TrendRule.from_dict(trend), Filters.from_dict(filters)
+    out = {"id": alert_id, "name": name, "trend": trend, "selection": describe(rule, flt)}
+    if backtest_days:
+        fired = backtest_trend(engine, rule, flt, days=backtest_days)
+        out["backtest"] = {"days": backtest_days, "would_have_fired": len(fired), "firings": fired}
     echo_json(out)
 
 
@@ -92,8 +140,9 @@ def list_command(as_json, db_url):
     if as_json:
         echo_jsonl(rows)
         return
-    echo_table(["name", "version", "muted", "matches", "query"],
-               [[r["name"], r["version"], "yes" if r["muted"] else "", r["matches"], r["query"]] for r in rows])
+    echo_table(["name", "kind", "version", "muted", "matches", "query"],
+               [[r["name"], r["kind"], r["version"], "yes" if r["muted"] else "", r["matches"], r["query"]]
+                for r in rows])
 
 
 @alerts_group.command("show")
@@ -112,9 +161,11 @@ def show_command(name, db_url):
 @click.option("--owner", help="New owner.")
 @_apply(FILTER_OPTIONS)
 @_apply(DELIVERY_OPTIONS)
+@_apply(TREND_OPTIONS)
 @DB_OPTION
-def edit_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, db_url):
-    """Change alert NAME; query, filter or delivery changes make a new version."""
+def edit_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, trend_selection, z,
+                 baseline_days, min_count, db_url):
+    """Change alert NAME; query, filter, delivery or trend rule changes make a new version."""
     from monitor.alerts import edit_alert
     from monitor.alerts.manage import get_alert
 
@@ -124,7 +175,8 @@ def edit_command(name, query, owner, languages, sources, topics, email, digest, 
     if delivery is not None:
         with engine.connect() as connection:
             delivery = {**get_alert(connection, name).delivery, **delivery}
-    version = edit_alert(engine, name, query=query, filters=filters, delivery=delivery, owner=owner)
+    trend = _trend(trend_selection, z, baseline_days, min_count)
+    version = edit_alert(engine, name, query=query, filters=filters, delivery=delivery, owner=owner, trend=trend)
     echo_json({"name": name, "version": version})
 
 
@@ -147,10 +199,21 @@ def mute_command(name, unmute, db_url):
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines.")
 @DB_OPTION
 def inbox_command(name, since, limit, as_json, db_url):
-    """Stories alert NAME matched, newest first, one line per story ("also in N outlets")."""
-    from monitor.alerts import inbox
+    """Stories alert NAME matched, newest first, one line per story ("also in N outlets");
+    for a trend alert, the days it fired with their baseline."""
+    from monitor.alerts import inbox, trend_firings
 
-    rows = inbox(_engine(db_url), name, limit=limit, since=parse_since(since))
+    engine = _engine(db_url)
+    firings = trend_firings(engine, name, limit=limit, since=parse_since(since))
+    if firings is not None:
+        if as_json:
+            echo_jsonl(firings)
+            return
+        echo_table(["day", "count", "baseline mean", "std", "z", "baseline window", "delivered"],
+                   [[f["day"], f["count"], f["baseline_mean"], f["baseline_std"], f["z"],
+                     f"{f['baseline_start']}..{f['baseline_end']}", ",".join(f["delivered"])] for f in firings])
+        return
+    rows = inbox(engine, name, limit=limit, since=parse_since(since))
     if as_json:
         echo_jsonl(rows)
         return
@@ -176,7 +239,7 @@ def backtest_command(query, days, languages, sources, topics, limit, db_url):
 @click.option("--sender", default="monitor@localhost", show_default=True, help="From address.")
 @DB_OPTION
 def deliver_command(smtp_url, sender, db_url):
-    """Send every undelivered match (e-mail, webhook); safe to rerun after a crash."""
+    """Record trend spikes, send every undelivered match and firing (e-mail, webhook); safe to rerun after a crash."""
     from monitor.alerts import deliver
 
     report = deliver(_engine(db_url), smtp_url=smtp_url, sender=sender)

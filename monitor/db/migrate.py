@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6D6F6E69  # advisory lock key ("moni") serializing schema upgrades on PostgreSQL
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -39,8 +42,29 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> str | None:
-    """Bring the schema to ``revision`` (default: every branch's head); a no-op when already there."""
+    """Bring the schema to ``revision`` (default: every branch's head); a no-op when already there.
+
+    Processes starting together on a new PostgreSQL database (two ``monitor worker``) would both
+    create ``alembic_version`` and one would fail: the upgrade holds an advisory lock, and the
+    process that waited finds the schema current.
+    """
     if revision in ("head", "heads") and current_revision(engine) == head_revision(engine):
         return current_revision(engine)
-    command.upgrade(alembic_config(engine), revision)
+    with _migration_lock(engine):
+        if revision not in ("head", "heads") or current_revision(engine) != head_revision(engine):
+            command.upgrade(alembic_config(engine), revision)
     return current_revision(engine)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """A PostgreSQL session advisory lock held on its own connection (SQLite: nothing, one writer at a time)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")

@@ -1,7 +1,8 @@
 """Full-text search: the index narrows, the ingest matcher decides.
 
-``iter_search`` asks the database for candidates (FTS5 ``MATCH`` on SQLite, a
-``tsquery`` against the ``monitor_tsv`` GIN index on PostgreSQL) in a bounded
+``iter_search`` asks the database for candidates (FTS5 ``MATCH`` on SQLite,
+tsqueries against the ``monitor_tsv`` and ``monitor_title_tsv`` GIN indexes on
+PostgreSQL: pg_filter.py) in a bounded
 order (best rank first below TIER candidates, newest first above: see
 ``iter_search``), then applies the filters and verifies each candidate with the
 compiled query.  Results are therefore exactly the articles the ingest matcher
@@ -15,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, select, text
+from sqlalchemy import Engine, and_, exists, select
 from sqlalchemy.engine import Connection
 
 from monitor.db.models import Article, ArticleTopic, Source
 from monitor.search.documents import StoredArticle, article_columns, to_articles
 from monitor.search.meta import meta_clauses
-from monitor.search.translate import FNode, render_fts5, render_tsquery, to_filter, words_of
+from monitor.search.pg_filter import NoCondition, pg_condition
+from monitor.search.translate import FNode, render_fts5, to_filter
 from monitor.topics import CompiledQuery, Evidence, Taxonomy, compile_query, snippet
 
 BATCH = 500
@@ -113,20 +115,18 @@ def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | No
                f"ORDER BY rowid DESC{limit}")
         params: dict[str, Any] = {"fts": render_fts5(pre), "cursor": cursor, "size": size}
     else:
-        tsquery, weighted = _tsquery(connection, pre)
-        if tsquery is None or weighted is None:
-            raise _Unranked
-        tsv = "monitor_tsv(articles.title, articles.text)"
-        q = "to_tsquery('monitor_simple', %(tsq)s)"
+        try:
+            condition, params, score = pg_condition(connection, pre)
+        except NoCondition:
+            raise _Unranked from None
         if scored:
-            sql = (f"SELECT id, -ts_rank({tsv}, to_tsquery('monitor_simple', %(ranked)s)) FROM articles "
-                   f"WHERE {tsv} @@ {q}{below} ORDER BY id DESC{limit}")
+            sql = f"SELECT id, -{score} FROM articles WHERE {condition}{below} ORDER BY id DESC{limit}"
         else:
             # Materialized first: given ORDER BY id LIMIT, the planner walks the primary key backwards and
             # computes every row's tsvector (seconds); the GIN index finds the matches, then the newest are kept.
-            sql = (f"WITH m AS MATERIALIZED (SELECT id FROM articles WHERE {tsv} @@ {q}{below}) "
+            sql = (f"WITH m AS MATERIALIZED (SELECT id FROM articles WHERE {condition}{below}) "
                    f"SELECT id, 0 FROM m ORDER BY id DESC{limit}")
-        params = {"tsq": tsquery, "ranked": weighted, "cursor": cursor, "size": size}
+        params.update({"cursor": cursor, "size": size})
     raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if not sqlite:
@@ -144,14 +144,6 @@ def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | No
 
 class _Unranked(Exception):
     """The pre-filter has no tsquery form: fall back to the unranked scan."""
-
-
-def _tsquery(connection: Connection, pre: FNode) -> tuple[str | None, str | None]:
-    """The pre-filter as (unweighted tsquery to filter with, weighted tsquery to rank with)."""
-    words = sorted(words_of(pre))
-    folded = dict(connection.execute(
-        text("SELECT w, monitor_fold(w) FROM unnest(CAST(:words AS text[])) AS w"), {"words": words}).all())
-    return render_tsquery(pre, lambda w: folded[w], weighted=False), render_tsquery(pre, lambda w: folded[w])
 
 
 def _ranked_ids(connection: Connection, pre: FNode) -> Iterator[list[int]]:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from monitor.alerts import AlertError, add_alert, inbox, list_alerts, spikes
+from monitor.alerts import AlertError, add_alert, inbox, list_alerts, spikes, trend_firings
 from monitor.alerts.manage import get_alert
 from monitor.queries import list_articles
 from monitor.search import Filters, search
@@ -153,6 +153,7 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
         return uid
     engine = engine_of(request)
     alert = _alert_or_404(engine, name)
+    firings = trend_firings(engine, name, limit=limit)  # None: a story alert
     entries = inbox(engine, name, limit=limit)
     read = data.read_matches(engine, uid, [e["match_id"] for e in entries])
     for entry in entries:
@@ -160,6 +161,7 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     if unread_only:
         entries = [e for e in entries if not e["read"]]
     return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
+                                          "firings": firings,
                                           "unread": data.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
 
 
