@@ -73,8 +73,9 @@ def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
         link = guid
     if not link:
         return None
-    authors = tuple(a["name"].strip() for a in raw.get("authors", []) if a.get("name", "").strip())
-    if not authors and raw.get("author"):
+    # feedparser leaves ``name`` None for some broken author markup: skip such entries, keep the item
+    authors = tuple(name for a in raw.get("authors", []) if (name := (a.get("name") or "").strip()))
+    if not authors and isinstance(raw.get("author"), str) and raw["author"].strip():
         authors = (raw["author"].strip(),)
     published = None
     for key in ("published", "updated", "created"):

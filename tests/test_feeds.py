@@ -48,3 +48,14 @@ def test_replica_feeds_parse(feed_file: Path) -> None:
     feed = parse_feed(body, "http://127.0.0.1:1/site/feed/")
     assert len(feed.entries) >= 8
     assert all(e.url.startswith("http://127.0.0.1:1/site/") and e.published for e in feed.entries)
+
+
+def test_broken_author_markup_keeps_the_entry_without_an_author() -> None:
+    # Found by tests/test_fuzz.py: feedparser returns an author whose name is None for this markup.
+    body = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="http://x.eu/1"/>'
+            b'<dc:creator></name></author></entry>'
+            b'<entry><link href="http://x.eu/2"/><author><name> Jane Doe </name></author></entry></feed>')
+    entries = {e.url: e for e in parse_feed(body, "http://x.eu/feed").entries}
+    assert set(entries) == {"http://x.eu/1", "http://x.eu/2"}
+    assert entries["http://x.eu/1"].authors == ()
+    assert entries["http://x.eu/2"].authors == ("Jane Doe",)
