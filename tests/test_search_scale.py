@@ -65,6 +65,26 @@ def test_tiered_ranking_returns_exactly_the_matches_in_a_stable_order(any_db_url
     assert {h.article.id for h in iter_search(engine, "otan", since)} == _matcher_ids(engine, "otan", since)
 
 
+def test_postgresql_id_windows_find_every_match_in_order(any_db_url: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One-id windows growing 2x: every step of the windowed walk, including empty windows, at every tier."""
+    engine = connect(any_db_url)
+    ids = _corpus(engine)
+    for _ in range(5):  # non-matching rows between the matches: some windows come back empty
+        add_article(engine, "b2", "filler", "nothing to see")
+    ids.append(add_article(engine, "nato", "OTAN", "otan last"))
+    monkeypatch.setattr(fulltext, "PG_FIRST_WINDOW", 1)
+    monkeypatch.setattr(fulltext, "PG_WINDOW_GROWTH", 2)
+    monkeypatch.setattr(fulltext, "FIRST_BATCH", 2)
+    for tier in (1, 2, 3):
+        monkeypatch.setattr(fulltext, "TIER", tier)
+        for query in ("nato OR otan", "otan", "mission OR otan", "otan lang:fr"):
+            found = [h.article.id for h in iter_search(engine, query)]
+            assert set(found) == _matcher_ids(engine, query), (tier, query)
+            if len(found) >= tier:  # a broad query: newest stored first
+                assert found == sorted(found, reverse=True), (tier, query)
+
+
 def test_few_candidates_are_ranked_and_many_come_newest_first(any_db_url: str,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     engine = connect(any_db_url)

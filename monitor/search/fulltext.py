@@ -30,6 +30,9 @@ BATCH = 500
 FIRST_BATCH = 50
 # A query with fewer full-text candidates is ranked by score; one with more lists them newest first (iter_search).
 TIER = 2000
+# PostgreSQL walks the newest matches one id window at a time: first TIER x 4 ids, then 8 times more each step.
+PG_FIRST_WINDOW = 4
+PG_WINDOW_GROWTH = 8
 
 
 @dataclass(frozen=True)
@@ -119,13 +122,9 @@ def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | No
             condition, params, score = pg_condition(connection, pre)
         except NoCondition:
             raise _Unranked from None
-        if scored:
-            sql = f"SELECT id, -{score} FROM articles WHERE {condition}{below} ORDER BY id DESC{limit}"
-        else:
-            # Materialized first: given ORDER BY id LIMIT, the planner walks the primary key backwards and
-            # computes every row's tsvector (seconds); the GIN index finds the matches, then the newest are kept.
-            sql = (f"WITH m AS MATERIALIZED (SELECT id FROM articles WHERE {condition}{below}) "
-                   f"SELECT id, 0 FROM m ORDER BY id DESC{limit}")
+        if not scored and size is not None:
+            return _pg_newest(connection, condition, params, cursor, size)
+        sql = f"SELECT id, -{score} FROM articles WHERE {condition}{below} ORDER BY id DESC{limit}"
         params.update({"cursor": cursor, "size": size})
     raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -139,6 +138,40 @@ def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | No
     finally:
         if not sqlite:
             raw.execute("SET LOCAL enable_seqscan = on")
+        raw.close()
+
+
+def _pg_newest(connection: Connection, condition: str, params: dict[str, Any], cursor: int | None,
+               size: int) -> list[tuple[int, float]]:
+    """Up to ``size`` PostgreSQL matches below id ``cursor``, newest first, one id window at a time.
+
+    A GIN index returns its matches in no order, so "the newest 2,000 of a word in most articles"
+    would materialize every match (a million at 1M articles, rechecking lossy pages) before the
+    sort.  Bounding the id range first (a bitmap AND with the primary key) keeps a common word's
+    cost to one small window; a rare word widens the window a few times, each step 8x larger.
+    Plain index scans are off for the statement: on a small id range the planner would otherwise
+    walk the primary key computing every row's tsvector.
+    """
+    raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if cursor is None:
+            raw.execute("SELECT coalesce(max(id), 0) + 1 FROM articles")
+            cursor = int(raw.fetchone()[0])
+        raw.execute("SET LOCAL enable_seqscan = off")
+        raw.execute("SET LOCAL enable_indexscan = off")
+        rows: list[tuple[int, float]] = []
+        upper, window = cursor, size * PG_FIRST_WINDOW
+        while upper > 0 and len(rows) < size:
+            lower = max(0, upper - window)
+            raw.execute(f"WITH m AS MATERIALIZED (SELECT id FROM articles WHERE {condition} "
+                        f"AND id >= %(lower)s AND id < %(upper)s) SELECT id FROM m ORDER BY id DESC LIMIT %(need)s",
+                        {**params, "lower": lower, "upper": upper, "need": size - len(rows)})
+            rows += [(int(i), 0.0) for (i,) in raw.fetchall()]
+            upper, window = lower, window * PG_WINDOW_GROWTH
+        return rows
+    finally:
+        raw.execute("SET LOCAL enable_seqscan = on")
+        raw.execute("SET LOCAL enable_indexscan = on")
         raw.close()
 
 
