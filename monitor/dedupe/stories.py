@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
 from monitor.db.models import Article
 from monitor.dedupe.index import Match, StoryIndex
@@ -18,6 +18,12 @@ from monitor.dedupe.models import ArticleSignature
 from monitor.dedupe.signature import Signature, signature
 
 LOAD_BATCH = 10_000
+
+
+def stored_signatures() -> Select:
+    """(article id, signature bytes, story id) of stored articles; callers add the ``where``."""
+    return (select(ArticleSignature.article_id, ArticleSignature.signature, func.coalesce(Article.story_id, Article.id))
+            .join(Article, Article.id == ArticleSignature.article_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +50,7 @@ class StoryResolver:
         while True:
             with self.engine.connect() as connection:
                 rows = connection.execute(
-                    select(ArticleSignature.article_id, ArticleSignature.signature,
-                           func.coalesce(Article.story_id, Article.id))
-                    .join(Article, Article.id == ArticleSignature.article_id)
-                    .where(ArticleSignature.article_id > last)
+                    stored_signatures().where(ArticleSignature.article_id > last)
                     .order_by(ArticleSignature.article_id).limit(LOAD_BATCH)
                 ).all()
             if not rows:

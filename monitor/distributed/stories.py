@@ -17,13 +17,12 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from monitor.db.models import Article
 from monitor.dedupe.index import DEFAULT_BANDS, Match, StoryIndex
 from monitor.dedupe.models import ArticleSignature
 from monitor.dedupe.signature import Signature
-from monitor.dedupe.stories import LOAD_BATCH, StoryResolver
+from monitor.dedupe.stories import LOAD_BATCH, StoryResolver, stored_signatures
 from monitor.distributed.bands import RedisBandStore
 from monitor.distributed.keys import client, redis_prefix
 
@@ -70,10 +69,7 @@ class SharedStoryIndex(StoryIndex):
         if missing:
             with self.engine.connect() as connection:
                 rows = connection.execute(
-                    select(ArticleSignature.article_id, ArticleSignature.signature,
-                           func.coalesce(Article.story_id, Article.id))
-                    .join(Article, Article.id == ArticleSignature.article_id)
-                    .where(ArticleSignature.article_id.in_(missing))).all()
+                    stored_signatures().where(ArticleSignature.article_id.in_(missing))).all()
             for article_id, data, story in rows:
                 yield article_id, Signature.from_bytes(bytes(data)), story
 
@@ -91,10 +87,7 @@ class SharedStoryResolver(StoryResolver):
         while True:
             with self.engine.connect() as connection:
                 rows = connection.execute(
-                    select(ArticleSignature.article_id, ArticleSignature.signature,
-                           func.coalesce(Article.story_id, Article.id))
-                    .join(Article, Article.id == ArticleSignature.article_id)
-                    .where(ArticleSignature.article_id > last)
+                    stored_signatures().where(ArticleSignature.article_id > last)
                     .order_by(ArticleSignature.article_id).limit(LOAD_BATCH)).all()
             if not rows:
                 return
