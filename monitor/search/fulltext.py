@@ -12,6 +12,7 @@ would accept (see translate.py for why the pre-filter is a superset).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,7 +107,7 @@ def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | No
 
     Walking matches by id stops after ``size`` rows: its cost does not grow with how many match.
     Scoring does (bm25 counts, per query word, every article containing it), so it is asked for
-    only when the candidates are few.  Rows come from the driver's own cursor (thousands of pairs).
+    only when the candidates are few.
     """
     sqlite = connection.dialect.name == "sqlite"
     mark = (lambda name: f":{name}") if sqlite else (lambda name: f"%({name})s")
@@ -126,18 +127,28 @@ def _tier(connection: Connection, pre: FNode, cursor: int | None, size: int | No
             return _pg_newest(connection, condition, params, cursor, size)
         sql = f"SELECT id, -{score} FROM articles WHERE {condition}{below} ORDER BY id DESC{limit}"
         params.update({"cursor": cursor, "size": size})
-    raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if not sqlite:
-            # The planner cannot tell that monitor_tsv (an inlined SQL function) is expensive: for a word in
-            # most articles it scans the table computing every tsvector (15 s at 100,000 articles) instead
-            # of reading the GIN index (60 ms).  Forbid the scan for this statement only.
-            raw.execute("SET LOCAL enable_seqscan = off")
+    with _raw_cursor(connection, () if sqlite else ("enable_seqscan",)) as raw:
         raw.execute(sql, params)
         return [(int(i), float(s)) for i, s in raw.fetchall()]
+
+
+@contextmanager
+def _raw_cursor(connection: Connection, pg_off: tuple[str, ...] = ()) -> Iterator[Any]:
+    """The driver's own cursor (thousands of rows without SQLAlchemy's per-row cost), with the PostgreSQL
+    planner settings ``pg_off`` switched off until it closes.
+
+    The planner cannot tell that monitor_tsv (an inlined SQL function) is expensive: for a word in most
+    articles it scans the table computing every tsvector (15 s at 100,000 articles) instead of reading
+    the GIN index (60 ms), so the full-text statements forbid that scan.
+    """
+    raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for name in pg_off:
+            raw.execute(f"SET LOCAL {name} = off")
+        yield raw
     finally:
-        if not sqlite:
-            raw.execute("SET LOCAL enable_seqscan = on")
+        for name in pg_off:
+            raw.execute(f"SET LOCAL {name} TO DEFAULT")
         raw.close()
 
 
@@ -152,13 +163,10 @@ def _pg_newest(connection: Connection, condition: str, params: dict[str, Any], c
     Plain index scans are off for the statement: on a small id range the planner would otherwise
     walk the primary key computing every row's tsvector.
     """
-    raw = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _raw_cursor(connection, ("enable_seqscan", "enable_indexscan")) as raw:
         if cursor is None:
             raw.execute("SELECT coalesce(max(id), 0) + 1 FROM articles")
             cursor = int(raw.fetchone()[0])
-        raw.execute("SET LOCAL enable_seqscan = off")
-        raw.execute("SET LOCAL enable_indexscan = off")
         rows: list[tuple[int, float]] = []
         upper, window = cursor, size * PG_FIRST_WINDOW
         while upper > 0 and len(rows) < size:
@@ -169,10 +177,6 @@ def _pg_newest(connection: Connection, condition: str, params: dict[str, Any], c
             rows += [(int(i), 0.0) for (i,) in raw.fetchall()]
             upper, window = lower, window * PG_WINDOW_GROWTH
         return rows
-    finally:
-        raw.execute("SET LOCAL enable_seqscan = on")
-        raw.execute("SET LOCAL enable_indexscan = on")
-        raw.close()
 
 
 class _Unranked(Exception):
