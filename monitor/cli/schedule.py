@@ -109,7 +109,8 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source instead of a table.")
 def status_command(db_url: str | None, as_json: bool) -> None:
     """Show each scheduled source: due, running, broken (failing) or scheduled, with its
-    next due time, current interval and last run."""
+    next due time, current interval and last run. With MONITOR_REDIS_URL set, also the
+    distributed workers that polled the frontier in the last 10 seconds."""
     from monitor.db import connect
     from monitor.schedule.state import now_utc, status_rows
 
