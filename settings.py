@@ -18,6 +18,8 @@ MONITOR_DB_URL = _config.db_url
 MONITOR_CATALOGUE = None  # None: MONITOR_CATALOGUE env var or the bundled catalogue
 MONITOR_STORE = True  # False: run the pipeline without writing (monitor fetch --no-store)
 MONITOR_STORE_BATCH_SIZE = 100
+# Near-duplicates are matched against the newest N stored articles (~1.2 KB of memory each); 0: all of them
+MONITOR_STORY_INDEX_SIZE = 100_000
 MONITOR_SKIP_SEEN = True  # never download an article that is already stored
 MONITOR_REDIS_URL = _config.redis_url  # set: shared "seen" claims and story index (monitor/distributed)
 MONITOR_ALERTS = True  # match new and revised articles against every alert as they are stored

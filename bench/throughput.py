@@ -194,9 +194,9 @@ def tree_rss(pid: int) -> tuple[int, int]:
 
 def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
                 extra: dict[str, object] | None = None, rss_every: float = 0.5,
-                progress: bool = False) -> dict[str, object]:
+                progress: bool = False, shipped_politeness: bool = False) -> dict[str, object]:
     db = root / f"crawl-{time.monotonic_ns()}.sqlite"
-    settings = {**DOWNLOAD_SETTINGS, **(extra or {})}
+    settings = {**({"LOG_LEVEL": "WARNING"} if shipped_politeness else DOWNLOAD_SETTINGS), **(extra or {})}
     if pool is not None:
         settings["MONITOR_PROCESS_POOL"] = pool
     settings.pop("LOG_LEVEL")
@@ -298,6 +298,8 @@ def main() -> None:
     parser.add_argument("--compare-pool", action="store_true", help="also run (b) with MONITOR_PROCESS_POOL=0")
     parser.add_argument("--cpu-sample", type=int, default=300, help="pages for the in-process CPU measurement")
     parser.add_argument("--memory", type=int, metavar="N", help="only: crawl N articles, print RSS over time")
+    parser.add_argument("--shipped-politeness", action="store_true",
+                        help="with --memory: settings.py's per-domain limit and AutoThrottle, not the bench's 16 unthrottled")
     parser.add_argument("--quick", action="store_true", help="500 pages, 100 for CPU")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -310,7 +312,8 @@ def main() -> None:
         server, base_url = start_server(root / "sites")
         try:
             if args.memory:
-                report_memory(run_monitor(root, catalogue, base_url, args.pool, rss_every=2.0, progress=True), args)
+                report_memory(run_monitor(root, catalogue, base_url, args.pool, rss_every=2.0, progress=True,
+                                          shipped_politeness=args.shipped_politeness), args)
                 return
             bare = run_bare(root, base_url, args.sources)
             full = run_monitor(root, catalogue, base_url, args.pool)
@@ -356,7 +359,9 @@ def report(args: argparse.Namespace, bare: dict, full: dict, inproc: dict | None
 
 
 def report_memory(full: dict, args: argparse.Namespace) -> None:
-    print(f"memory run: {args.memory} articles, {full['articles']} stored in {full['seconds']:.0f} s")
+    politeness = "settings.py politeness" if args.shipped_politeness else "bench download settings"
+    print(f"memory run: {args.memory} article pages behind {args.sources} feeds ({politeness}), "
+          f"{full['articles']} stored in {full['seconds']:.0f} s")
     for seconds, rss, main in full["rss"][:: max(1, len(full["rss"]) // 30)]:
         print(f"  t={seconds:6.0f} s  RSS {rss / 2**20:7.0f} MB (crawler {main / 2**20:.0f} MB)")
     print(f"peak RSS {full['peak_rss'] / 2**20:.0f} MB (crawler alone {full['peak_main_rss'] / 2**20:.0f} MB); loop lag max {full['lag_max_ms']:.0f} ms, "

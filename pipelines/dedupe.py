@@ -17,7 +17,7 @@ class DedupePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.store = store_for(crawler)
-        self.stories = resolver_for(self.store.engine)
+        self.stories = resolver_for(self.store.engine, crawler.settings.getint("MONITOR_STORY_INDEX_SIZE") or None)
         self.dry_run = not crawler.settings.getbool("MONITOR_STORE", True)
 
     @classmethod

@@ -241,6 +241,40 @@ def test_index_rejects_duplicate_ids() -> None:
         index.add(1, sig_of(article(AIR)))
 
 
+def test_full_index_forgets_its_oldest_quarter_and_stops_matching_them() -> None:
+    """With a capacity the index holds the newest articles only: memory stays flat as the database grows."""
+    index = StoryIndex(capacity=8)
+    index.add(1, sig_of(article(AMMO)))
+    filler = [article([f"Rotation {n}, item {n * 13}: " + p for p in AIR[n % 3:]]) for n in range(8)]
+    for n, text in enumerate(filler, start=2):  # copies of one AIR story, none of AMMO
+        index.query_and_add(n, sig_of(text))
+    # nine added, capacity eight: the oldest 9 - 6 = 3 were forgotten at once
+    assert len(index) == 6 and 1 not in index and 3 not in index and 4 in index and 9 in index
+    assert len(index._store) == 6  # the band store forgot them too
+    assert index.query(sig_of(COPIES["cut ending"])) is None  # article 1's copy: its original is gone
+    match = index.query(sig_of(filler[-1]))
+    assert match is not None and match.article_id == 2 and match.closest_id in index  # story ids outlive eviction
+    index.add(10, sig_of(article(AMMO)))
+    again = index.query_and_add(11, sig_of(COPIES["cut ending"]))
+    assert again is not None and again.article_id == 10
+
+
+def test_index_capacity_is_checked() -> None:
+    with pytest.raises(ValueError, match="capacity must be an int of at least 4"):
+        StoryIndex(capacity=2)
+
+
+def test_band_store_discard_forgets_only_those_articles() -> None:
+    store = InMemoryBandStore(bands=4, buffer_size=3)
+    keys = np.array([[1, 2, 3, 4], [1, 5, 6, 7], [8, 2, 9, 9], [11, 11, 11, 11]], dtype=np.uint32)
+    for i, row in enumerate(keys):
+        store.add(i, row)  # the last one sits in the buffer: discard must reach it too
+    store.discard(np.array([0, 3]))
+    assert len(store) == 2
+    assert store.candidates(keys[0]).tolist() == [1, 2]
+    assert store.candidates(keys[3]).tolist() == []
+
+
 def test_in_memory_band_store_finds_every_shared_band() -> None:
     rng = np.random.default_rng(3)
     store = InMemoryBandStore(bands=8, buffer_size=5)  # small buffer: exercises merges

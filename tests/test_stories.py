@@ -53,8 +53,8 @@ def write_catalogue(root: Path, *names: str) -> Path:
     return path
 
 
-def crawl(server: ReplicaServer, catalogue: Path, db_url: str, *sources: str) -> list[dict]:
-    result = run_monitor("crawl", *sources, "--catalogue", str(catalogue), "--base-url", server.base_url,
+def crawl(server: ReplicaServer, catalogue: Path, db_url: str, *args: str) -> list[dict]:
+    result = run_monitor("crawl", *args, "--catalogue", str(catalogue), "--base-url", server.base_url,
                          "--db", db_url, "--set", "AUTOTHROTTLE_ENABLED=False")
     assert result.returncode == 0, result.stderr[-3000:]
     return [json.loads(line) for line in result.stdout.splitlines()]
@@ -86,13 +86,17 @@ def test_five_url_variants_are_stored_once(sites, db_url: str) -> None:
     assert query(db_url, "select count(*) from articles") == [(1,)]
 
 
-def test_a_wire_copy_in_another_outlet_joins_the_story(sites, db_url: str) -> None:
-    root, server, html = sites
+def wire_copy(html: str) -> str:
+    """Another outlet's page of the same story: a new headline, a paragraph of its own, the last paragraph cut."""
     body = [p for p in extract_article(html).text.split("\n") if len(p) > 80]
-    # another outlet's page: a new headline, a paragraph of its own, the last paragraph cut
     own = "Our correspondent in Brussels adds that diplomats expect the decision to be discussed again in June."
     paragraphs = [*body[:2], own, *body[2:-1]]
-    copy = COPY_PAGE.format(title="Allies weigh their next step", paragraphs="".join(f"<p>{p}</p>" for p in paragraphs))
+    return COPY_PAGE.format(title="Allies weigh their next step", paragraphs="".join(f"<p>{p}</p>" for p in paragraphs))
+
+
+def test_a_wire_copy_in_another_outlet_joins_the_story(sites, db_url: str) -> None:
+    root, server, html = sites
+    copy = wire_copy(html)
     write_site(root, "wire", {"/a1/": html}, ["/a1/"])
     write_site(root, "paper", {"/copy/": copy}, ["/copy/"])
     catalogue = write_catalogue(root, "wire", "paper")
@@ -110,6 +114,26 @@ def test_a_wire_copy_in_another_outlet_joins_the_story(sites, db_url: str) -> No
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(rows) == 1 and rows[0]["also_in"] == 1
     assert len(run_monitor("articles", "--json", "--all-copies", "--db", db_url).stdout.splitlines()) == 2
+
+
+@pytest.mark.parametrize("index_size, joins", [(4, False), (5, True)])
+def test_copies_are_matched_against_the_newest_stored_articles_only(sites, db_url: str, index_size: int,
+                                                                    joins: bool) -> None:
+    """MONITOR_STORY_INDEX_SIZE bounds the story index: with four newer articles stored after the original,
+    an index of 4 no longer holds it (the copy starts a story), one of 5 still does."""
+    root, server, html = sites
+    others = [a for a in json.loads(TRUTH.read_text()) if a["site"] == "eeas" and not a["duplicate_of"]][:4]
+    write_site(root, "wire", {"/a1/": html}, ["/a1/"])
+    write_site(root, "news", {f"/n{i}/": page_path(a).read_text(encoding="utf-8") for i, a in enumerate(others)},
+               [f"/n{i}/" for i in range(4)])
+    write_site(root, "paper", {"/copy/": wire_copy(html)}, ["/copy/"])
+    catalogue = write_catalogue(root, "wire", "news", "paper")
+    assert crawl(server, catalogue, db_url, "wire")[0]["stored"] == 1
+    assert crawl(server, catalogue, db_url, "news")[0]["stored"] == 4
+    assert crawl(server, catalogue, db_url, "paper", "--set", f"MONITOR_STORY_INDEX_SIZE={index_size}")[0]["stored"] == 1
+    rows = {url.split("/")[3]: row for url, *row in query(db_url, "select url, id, story_id, duplicate_of from articles")}
+    (original, _, _), (copied, story, duplicate_of) = rows["wire"], rows["paper"]
+    assert (story, duplicate_of) == ((original, original) if joins else (copied, None))
 
 
 def test_a_revised_article_keeps_both_versions(sites, db_url: str) -> None:

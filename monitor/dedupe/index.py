@@ -11,6 +11,10 @@ other copies, and the earliest article stays the original however many copies fo
 
 Rebuilding on start: feed ``extend`` with ``(article_id, signature bytes, story_id)``
 from the database in insertion order.  Not thread-safe; use it from one thread.
+
+Bounded: with a ``capacity`` the index keeps only the newest articles (by insertion). When
+it is full it forgets the oldest quarter at once, so memory stays flat however large the
+database grows and the rebuild cost is spread over many additions.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ DEFAULT_THRESHOLD = 0.6  # estimated share of the shorter article's 4-word shing
 DEFAULT_MIN_JACCARD = 0.2  # below this the overlap estimate is too noisy (size ratio > 5 at full containment)
 DEFAULT_MIN_SHARED = 40  # ~40 words of running text must be shared: an unrecognized site blurb is not a story
 DEFAULT_BANDS = 64
+DEFAULT_CAPACITY = 100_000  # ~1.2 KB each: ~120 MB; a week of a few hundred outlets
 DEFAULT_ROWS = 2  # 64 bands x 2 rows: candidate probability 0.93 at Jaccard 0.2, 0.99 at 0.27, 0.9995 at 0.35
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -74,6 +79,7 @@ class StoryIndex:
         min_jaccard: float = DEFAULT_MIN_JACCARD,
         min_shared: int = DEFAULT_MIN_SHARED,
         lookup: SignatureLookup | None = None,
+        capacity: int | None = None,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"StoryIndex: threshold must be in (0, 1], got {threshold!r}")
@@ -82,6 +88,9 @@ class StoryIndex:
         self._store: BandStore = store if store is not None else InMemoryBandStore(DEFAULT_BANDS)
         if not isinstance(rows, int) or rows < 1 or self._store.bands * rows > NUM_PERM:
             raise ValueError(f"StoryIndex: {self._store.bands} bands x {rows} rows exceeds {NUM_PERM} hashes")
+        if capacity is not None and (not isinstance(capacity, int) or capacity < 4):
+            raise ValueError(f"StoryIndex: capacity must be an int of at least 4 (or None), got {capacity!r}")
+        self.capacity = capacity
         self.threshold = threshold
         self.min_jaccard = min_jaccard
         self.min_shared = min_shared
@@ -142,6 +151,7 @@ class StoryIndex:
         self._append(np.array([article_id]), hashes[None, :], np.array([sig.size]),
                      np.array([article_id if story_id is None else story_id]))
         self._store.add(int(article_id), band_keys(hashes, self._store.bands, self._rows_per_band))
+        self._evict_if_full()
 
     def query_and_add(self, article_id: int, sig: Signature) -> Match | None:
         """``query`` then ``add`` into the matched story (or as a new original)."""
@@ -178,6 +188,7 @@ class StoryIndex:
         keys = np.concatenate([band_keys(chunk, self._store.bands, self._rows_per_band)
                                for chunk in np.array_split(hashes, max(1, ids.shape[0] // 65536))])
         self._store.add_many(ids, keys)
+        self._evict_if_full()
 
     # -- internals ---------------------------------------------------------------------
     @staticmethod
@@ -198,6 +209,23 @@ class StoryIndex:
                                  np.array([story_id]))
                     rows.append(self._row[article_id])
         return rows
+
+    def _evict_if_full(self) -> None:
+        """Past ``capacity``, keep the newest three quarters of it (not called mid-query: rows shift)."""
+        if self.capacity is None or self._n <= self.capacity:
+            return
+        drop = self._n - self.capacity * 3 // 4
+        forgotten = self._ids[:drop].copy()
+        kept = self._n - drop
+        self._hashes = _grow(self._hashes[drop:self._n], self.capacity + 1)
+        self._sizes = _grow(self._sizes[drop:self._n], self.capacity + 1)
+        self._ids = _grow(self._ids[drop:self._n], self.capacity + 1)
+        self._story = _grow(self._story[drop:self._n], self.capacity + 1)
+        self._row = dict(zip(self._ids[:kept].tolist(), range(kept)))
+        self._n = kept
+        discard = getattr(self._store, "discard", None)
+        if discard is not None:  # a shared (Redis) store keeps them: other workers still match against it
+            discard(forgotten)
 
     def _append(self, ids: np.ndarray, hashes: np.ndarray, sizes: np.ndarray, stories: np.ndarray) -> None:
         n, m = self._n, ids.shape[0]

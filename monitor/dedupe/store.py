@@ -105,6 +105,16 @@ class InMemoryBandStore:
         self._insert_sorted(self._composite(keys).ravel(), np.repeat(ids, self._bands))
         self._count += ids.shape[0]
 
+    def discard(self, article_ids: np.ndarray) -> None:
+        """Forget these articles' band keys (the story index dropping its oldest when full)."""
+        ids = np.asarray(article_ids, dtype=np.int64)
+        if not ids.size:
+            return
+        self._merge()
+        keep = ~np.isin(self._ids, ids)
+        self._count -= int(keep.size - np.count_nonzero(keep)) // self._bands
+        self._keys, self._ids = self._keys[keep], self._ids[keep]
+
     def candidates(self, keys: np.ndarray) -> np.ndarray:
         composite = self._composite(keys)
         found: list[np.ndarray] = []

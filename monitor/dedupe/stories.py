@@ -2,7 +2,8 @@
 
 One ``StoryIndex`` per database per process, shared by every crawler in it, so a
 wire copy crawled from another outlet in the same run joins its story. It is
-rebuilt from the persisted signatures on first use.
+rebuilt from the persisted signatures on first use: the newest ``capacity`` of them
+(``MONITOR_STORY_INDEX_SIZE``), so a crawl's memory does not grow with the database.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Select, func, select
 
 from monitor.db.models import Article
-from monitor.dedupe.index import Match, StoryIndex
+from monitor.dedupe.index import DEFAULT_CAPACITY, Match, StoryIndex
 from monitor.dedupe.models import ArticleSignature
 from monitor.dedupe.signature import Signature, signature
 
@@ -39,14 +40,16 @@ class StoryAssignment:
 class StoryResolver:
     """Assigns new articles to stories using the database's signatures."""
 
-    def __init__(self, engine: Engine, index: StoryIndex | None = None) -> None:
+    def __init__(self, engine: Engine, index: StoryIndex | None = None, *,
+                 capacity: int | None = DEFAULT_CAPACITY) -> None:
         self.engine = engine
-        self.index = index if index is not None else StoryIndex()  # an empty index is falsy (len 0)
+        # an empty index is falsy (len 0): test for None
+        self.index = index if index is not None else StoryIndex(capacity=capacity)
         self._lock = threading.Lock()
         self._load()
 
     def _load(self) -> None:
-        last = 0
+        last = self._first_to_load() - 1
         while True:
             with self.engine.connect() as connection:
                 rows = connection.execute(
@@ -57,6 +60,16 @@ class StoryResolver:
                 return
             self.index.extend((row[0], bytes(row[1]), row[2]) for row in rows)
             last = rows[-1][0]
+
+    def _first_to_load(self) -> int:
+        """The oldest article id the index has room for (0: all of them)."""
+        if self.index.capacity is None:
+            return 0
+        with self.engine.connect() as connection:
+            first = connection.execute(
+                select(ArticleSignature.article_id).order_by(ArticleSignature.article_id.desc())
+                .offset(self.index.capacity - 1).limit(1)).scalar()
+        return first or 0
 
     def peek(self, text: str) -> StoryAssignment | None:
         """The story a new article would join, without adding it (dry runs); None for a new story."""
@@ -89,8 +102,8 @@ _resolvers: dict[str, StoryResolver] = {}
 _resolvers_lock = threading.Lock()
 
 
-def resolver_for(engine: Engine) -> StoryResolver:
-    """The process-wide resolver for ``engine``'s database."""
+def resolver_for(engine: Engine, capacity: int | None = DEFAULT_CAPACITY) -> StoryResolver:
+    """The process-wide resolver for ``engine``'s database (the first caller's ``capacity`` holds)."""
     key = engine.url.render_as_string(hide_password=False)
     with _resolvers_lock:
         if key not in _resolvers:
@@ -100,7 +113,7 @@ def resolver_for(engine: Engine) -> StoryResolver:
             if redis_url:  # distributed crawl: the LSH bands and new signatures are shared through Redis
                 from monitor.distributed.stories import shared_resolver
 
-                _resolvers[key] = shared_resolver(engine, redis_url)
+                _resolvers[key] = shared_resolver(engine, redis_url, capacity=capacity)
             else:
-                _resolvers[key] = StoryResolver(engine)
+                _resolvers[key] = StoryResolver(engine, capacity=capacity)
         return _resolvers[key]

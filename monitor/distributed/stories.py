@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from monitor.dedupe.index import DEFAULT_BANDS, Match, StoryIndex
+from monitor.dedupe.index import DEFAULT_BANDS, DEFAULT_CAPACITY, Match, StoryIndex
 from monitor.dedupe.models import ArticleSignature
 from monitor.dedupe.signature import Signature
 from monitor.dedupe.stories import LOAD_BATCH, StoryResolver, stored_signatures
@@ -77,10 +77,10 @@ class SharedStoryIndex(StoryIndex):
 class SharedStoryResolver(StoryResolver):
     """``StoryResolver`` over a ``SharedStoryIndex``; loads only what Redis has not got yet."""
 
-    def __init__(self, engine: Engine, redis: Any, prefix: str) -> None:
+    def __init__(self, engine: Engine, redis: Any, prefix: str, capacity: int | None = DEFAULT_CAPACITY) -> None:
         self.redis = redis
         self.mark_key = f"{prefix}:band:loaded"
-        super().__init__(engine, SharedStoryIndex(redis, prefix, engine))
+        super().__init__(engine, SharedStoryIndex(redis, prefix, engine, capacity=capacity))
 
     def _load(self) -> None:
         last = int(self.redis.get(self.mark_key) or 0)
@@ -97,5 +97,6 @@ class SharedStoryResolver(StoryResolver):
             self.redis.set(self.mark_key, max(last, int(self.redis.get(self.mark_key) or 0)))
 
 
-def shared_resolver(engine: Engine, redis_url: str, prefix: str | None = None) -> SharedStoryResolver:
-    return SharedStoryResolver(engine, client(redis_url), redis_prefix(prefix))
+def shared_resolver(engine: Engine, redis_url: str, prefix: str | None = None,
+                    capacity: int | None = DEFAULT_CAPACITY) -> SharedStoryResolver:
+    return SharedStoryResolver(engine, client(redis_url), redis_prefix(prefix), capacity)
