@@ -31,6 +31,9 @@ MONITOR_PROCESS_POOL = 1
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats monitor/loop_lag/*); 0: off
 MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
+# Waiting requests go to a temporary disk queue (monitor/crawl/queue.py): a backfill's queue costs no memory
+SCHEDULER = "monitor.crawl.queue.DiskQueueScheduler"
+MONITOR_QUEUE_ON_DISK = True
 MONITOR_PROGRESS = 0  # seconds between one-line progress reports on stderr (monitor crawl --progress); 0: off
 
 ITEM_PIPELINES = {

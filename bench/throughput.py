@@ -312,8 +312,10 @@ def main() -> None:
         server, base_url = start_server(root / "sites")
         try:
             if args.memory:
+                per_feed = -(-args.memory // args.sources)  # one run follows every entry of its feeds
                 report_memory(run_monitor(root, catalogue, base_url, args.pool, rss_every=2.0, progress=True,
-                                          shipped_politeness=args.shipped_politeness), args)
+                                          shipped_politeness=args.shipped_politeness,
+                                          extra={"MONITOR_MAX_ARTICLES_PER_LISTING": max(1000, per_feed)}), args)
                 return
             bare = run_bare(root, base_url, args.sources)
             full = run_monitor(root, catalogue, base_url, args.pool)

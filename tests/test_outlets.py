@@ -35,8 +35,9 @@ PDF_HOOK = "extract_document" in inspect.getsource(monitor.enrich)
 FAST = ("--set", "AUTOTHROTTLE_ENABLED=False", "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=8")
 
 
-def crawl_all(catalogue: Path, db_url: str) -> list[dict[str, Any]]:
-    result = run_monitor("crawl", "--catalogue", str(catalogue), "--db", db_url, *FAST, timeout=400)
+def crawl_all(catalogue: Path, db_url: str, tmpdir: Path) -> list[dict[str, Any]]:
+    result = run_monitor("crawl", "--catalogue", str(catalogue), "--db", db_url, *FAST, timeout=400,
+                         env={"TMPDIR": str(tmpdir)})
     assert result.returncode == 0, result.stderr[-3000:]
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -49,14 +50,17 @@ def outlets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         offline = [offline_source(s, server.base_url) for s in SOURCES if fixture_path(s.name).is_dir()]
         catalogue = tmp / "offline.toml"
         catalogue.write_text(format_catalogue(offline), encoding="utf-8")
-        first = crawl_all(catalogue, db_url)
+        tmpdir = tmp / "tmp"  # where the crawls' request queues are spilled (monitor/crawl/queue.py)
+        tmpdir.mkdir()
+        first = crawl_all(catalogue, db_url, tmpdir)
         mark = len(server.requests)
-        second = crawl_all(catalogue, db_url)
+        second = crawl_all(catalogue, db_url, tmpdir)
         second_requests = server.requests[mark:]
     engine = connect(db_url)
     with engine.connect() as connection:
         runs = connection.execute(select(CrawlRun.source, CrawlRun.stats).order_by(CrawlRun.started)).all()
     yield {"second_stats": {source: stats for source, stats in runs},  # the latest run per source wins
+           "all_stats": runs, "tmp_left": sorted(p.name for p in tmpdir.iterdir()),
            "first": {r["source"]: r for r in first}, "second": {r["source"]: r for r in second},
            "second_requests": second_requests,
            "stored": {s.name: stored_articles(engine, s.name) for s in offline}}
@@ -92,6 +96,15 @@ def test_a_second_crawl_of_unchanged_outlets_downloads_no_article_page(outlets: 
     assert sum(run["stored"] for run in second) == 0
     article_paths = {f"/{name}{path}" for name, stored in outlets["stored"].items() for path in stored}
     assert article_paths and not article_paths & set(outlets["second_requests"])
+
+
+def test_every_kind_of_spider_queues_its_requests_on_disk_and_cleans_up(outlets: dict[str, Any]) -> None:
+    """Feed, sitemap, WordPress and listing requests all serialize to the temporary disk queue; none is left."""
+    for source, stats in outlets["all_stats"]:
+        assert stats.get("scheduler/enqueued", 0) >= 1, source
+        assert stats.get("scheduler/enqueued/disk") == stats["scheduler/enqueued"], (source, stats)
+        assert "scheduler/unserializable" not in stats, source
+    assert outlets["tmp_left"] == []
 
 
 def test_unchanged_listings_are_answered_not_modified(outlets: dict[str, Any]) -> None:
