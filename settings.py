@@ -33,6 +33,8 @@ MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats mo
 MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
 # Waiting requests go to a temporary disk queue (monitor/crawl/queue.py): a backfill's queue costs no memory
 SCHEDULER = "monitor.crawl.queue.DiskQueueScheduler"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"  # FIFO: a listing's newest entries are fetched first
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 MONITOR_QUEUE_ON_DISK = True
 MONITOR_PROGRESS = 0  # seconds between one-line progress reports on stderr (monitor crawl --progress); 0: off
 

@@ -40,6 +40,9 @@ SOURCE_MIDDLEWARES = {
 }
 MAX_ARTICLES_PER_LISTING = 1000  # article links followed from one feed, sitemap or listing page per run
 LISTING_PRIORITY = 100  # listings before articles: discover first, then fetch newest first
+# Articles are ranked newest first in buckets of this many: the scheduler keeps one queue (one open file, on
+# disk, two for FIFO) per priority: one priority per article would open files by the thousand. FIFO within one.
+RANK_BUCKET = 250
 
 
 class SourceSpider(scrapy.Spider):
@@ -141,7 +144,8 @@ class SourceSpider(scrapy.Spider):
                 self.logger.warning("limited %s: %d new article links, following the newest %d "
                                     "(MONITOR_MAX_ARTICLES_PER_LISTING)", listing_url or self.source.name, len(wanted), cap)
                 wanted = wanted[:cap]
-        return [self.article_request(entry.url, entry=entry, priority=-rank, declared_language=declared_language)
+        return [self.article_request(entry.url, entry=entry, priority=-(rank // RANK_BUCKET),
+                                     declared_language=declared_language)
                 for rank, entry in enumerate(wanted)]
 
     def request_failed(self, failure: Failure) -> None:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import random
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import scrapy
 from scrapy.utils.test import get_crawler
 
+from monitor.catalogue import Source
 from monitor.crawl.queue import DiskQueueScheduler
+from monitor.crawl.runner import project_settings
+from monitor.feeds import FeedEntry
+from spiders.base import RANK_BUCKET
+from spiders.feed import FeedSpider
+
+PROJECT_QUEUES = {name: project_settings().get(name) for name in ("SCHEDULER_DISK_QUEUE", "SCHEDULER_MEMORY_QUEUE")}
 
 
 class Probe(scrapy.Spider):
@@ -17,9 +27,10 @@ class Probe(scrapy.Spider):
         pass
 
 
-def scheduler(settings: dict) -> DiskQueueScheduler:
+def scheduler(settings: dict, spidercls: type[scrapy.Spider] = Probe) -> DiskQueueScheduler:
     # the downloader-aware queue needs a running engine; the plain priority queue is enough here
-    crawler = get_crawler(Probe, {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue", **settings})
+    crawler = get_crawler(spidercls, {"SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
+                                      **PROJECT_QUEUES, **settings})
     crawler.spider = crawler._create_spider()
     made = DiskQueueScheduler.from_crawler(crawler)
     made.open(crawler.spider)
@@ -35,7 +46,7 @@ def test_waiting_requests_go_to_a_temporary_directory_removed_at_close() -> None
                                                     meta={"entry": {"title": f"t{n}"}}))
     assert len(queue.dqs) == 50 and len(queue.mqs) == 0
     popped = queue.next_request()
-    assert popped.url == "http://127.0.0.1/a/49" and popped.meta["entry"] == {"title": "t49"}  # LIFO, meta kept
+    assert popped.url == "http://127.0.0.1/a/0" and popped.meta["entry"] == {"title": "t0"}  # FIFO, meta kept
     tmpdir = Path(queue.dqdir).parent
     queue.close("finished")
     assert not tmpdir.exists()
@@ -54,3 +65,20 @@ def test_a_jobdir_is_scrapys_to_keep(tmp_path: Path) -> None:
     assert Path(queue.dqdir).parent == tmp_path / "job"
     queue.close("finished")
     assert (tmp_path / "job" / "requests.queue").is_dir()  # kept for Scrapy's pause/resume
+
+
+def test_a_listing_of_5000_articles_is_fetched_newest_first_from_a_few_queue_files() -> None:
+    """One queue (an open file) per priority: articles are ranked in buckets, not one priority each."""
+    source = Source(name="big", outlet="Big Outlet", kind="feed", start_urls=("http://127.0.0.1/feed/",))
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    entries = [FeedEntry(url=f"http://127.0.0.1/a/{n}", published=start + timedelta(minutes=n)) for n in range(5000)]
+    random.Random(7).shuffle(entries)
+    open_files = len(os.listdir("/proc/self/fd"))
+    queue = scheduler({"MONITOR_MAX_ARTICLES_PER_LISTING": 5000}, FeedSpider.for_source(source))
+    for request in queue.spider.article_requests(entries):
+        queue.enqueue_request(request)
+    assert len(os.listdir("/proc/self/fd")) - open_files <= 2 * 5000 // RANK_BUCKET + 3  # two files per FIFO queue
+    fetched = [queue.next_request().url for _ in range(5000)]
+    assert fetched == [f"http://127.0.0.1/a/{n}" for n in reversed(range(5000))]
+    assert queue.next_request() is None
+    queue.close("finished")
