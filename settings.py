@@ -33,7 +33,7 @@ MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats mo
 MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
 # Waiting requests go to a temporary disk queue (monitor/crawl/queue.py): a backfill's queue costs no memory
 SCHEDULER = "monitor.crawl.queue.DiskQueueScheduler"
-SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"  # FIFO: a listing's newest entries are fetched first
+SCHEDULER_DISK_QUEUE = "monitor.crawl.queue.FifoDiskQueue"  # FIFO: a listing's newest entries are fetched first
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 MONITOR_QUEUE_ON_DISK = True
 MONITOR_PROGRESS = 0  # seconds between one-line progress reports on stderr (monitor crawl --progress); 0: off
@@ -57,7 +57,12 @@ EXTENSIONS = {
 # --- politeness ------------------------------------------------------------------
 USER_AGENT = _config.user_agent
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 16
+# Per crawler, i.e. per source. Requests handed to the downloader are fetched even when the scraper backs out,
+# and each finished page then waits in memory for the extract workers: 16 (Scrapy's default) let 20 sources
+# hold ~310 pages (~220 MB); 4 holds ~170 at the same speed (bench/BENCHMARKS.md, "Memory").
+CONCURRENT_REQUESTS = 4
+# Scrapy starts this many tasks per response; an article response yields one item (Scrapy's default: 100)
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5

@@ -60,6 +60,7 @@ class SourceSpider(scrapy.Spider):
             attrs["download_delay"] = float(source.politeness["download_delay"])
         if "concurrency" in source.politeness:
             settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = int(source.politeness["concurrency"])
+            settings["CONCURRENT_REQUESTS"] = max(4, int(source.politeness["concurrency"]))  # the per-crawler cap
         if settings:
             attrs["custom_settings"] = settings
         return type(f"{cls.__name__}_{source.name.replace('-', '_')}", (cls,), attrs)

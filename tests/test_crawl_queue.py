@@ -22,6 +22,13 @@ PROJECT_QUEUES = {name: project_settings().get(name) for name in ("SCHEDULER_DIS
 
 class Probe(scrapy.Spider):
     name = "probe"
+    property_reads = 0
+
+    @property
+    def expensive(self) -> int:
+        """Scrapy's own callback lookup reads every property of the spider, per request."""
+        type(self).property_reads += 1
+        return 0
 
     def parse(self, response):  # pragma: no cover - never downloaded here
         pass
@@ -47,6 +54,8 @@ def test_waiting_requests_go_to_a_temporary_directory_removed_at_close() -> None
     assert len(queue.dqs) == 50 and len(queue.mqs) == 0
     popped = queue.next_request()
     assert popped.url == "http://127.0.0.1/a/0" and popped.meta["entry"] == {"title": "t0"}  # FIFO, meta kept
+    assert popped.callback == spider.parse
+    assert Probe.property_reads == 0  # callbacks are found among the spider's methods only
     tmpdir = Path(queue.dqdir).parent
     queue.close("finished")
     assert not tmpdir.exists()

@@ -204,3 +204,15 @@ def test_an_outlet_whose_markup_changes_is_flagged_broken(tmp_path: Path, db_url
     row = json.loads(listed.stdout)
     assert row["status"] == "broken", row
     assert any("empty extractions jumped to 100%" in reason for reason in row["reasons"])
+
+
+@pytest.mark.parametrize("concurrency, total", [(1, 4), (6, 6)])
+def test_a_sources_concurrency_is_within_its_crawlers_cap(concurrency: int, total: int) -> None:
+    """One crawler per source: the per-crawler cap (CONCURRENT_REQUESTS) must not undercut the source's own."""
+    from monitor.catalogue import Source
+    from spiders.feed import FeedSpider
+
+    source = Source(name="s", outlet="S", kind="feed", start_urls=("https://s.eu/feed/",),
+                    politeness={"concurrency": concurrency})
+    assert FeedSpider.for_source(source).custom_settings == {
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency, "CONCURRENT_REQUESTS": total}
