@@ -16,7 +16,8 @@ What it does, in one run (issue 10):
 4. In-process, on the same pages: CPU time of the pipeline's per-article work (``analyse_article`` +
    story index + store row) against ``trafilatura.extract`` alone.
 
-``--memory N`` instead crawls N articles and prints RSS over time (the 1 GB target is for 100,000).
+``--memory N`` instead crawls N articles and prints RSS over time (the 1 GB target is for 100,000);
+``--queue-cost`` only times serializing one request for the disk queue, Scrapy's callback lookup vs ours.
 Run: ``.venv/bin/python bench/throughput.py [--quick] [--pool N] [--json]``.
 """
 
@@ -289,6 +290,36 @@ def cpu_per_article(sites: Path, base_url: str, paths: list[str], sample: int) -
             "ratio": sum(pipe) / sum(traf)}
 
 
+# --- queueing cost -------------------------------------------------------------------------------------------
+def queue_cost(requests: int = 2000) -> dict[str, float]:
+    """Microseconds of CPU to serialize one article request for the disk queue: Scrapy's callback lookup
+    (``inspect.getmembers`` over the spider) against ours (``monitor.crawl.queue.SpiderMethods``)."""
+    from scrapy.utils.test import get_crawler
+
+    from monitor.catalogue import Source
+    from monitor.crawl.queue import SpiderMethods
+    from monitor.feeds import FeedEntry
+    from spiders.feed import FeedSpider
+
+    source = Source(name="bench", outlet="Bench", kind="feed", start_urls=("http://127.0.0.1/feed/",))
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="monitor-queue-cost-") as tmp:
+        crawler = get_crawler(FeedSpider.for_source(source), {"MONITOR_MAX_ARTICLES_PER_LISTING": requests,
+                                                              "MONITOR_DB_URL": f"sqlite:///{tmp}/bench.sqlite"})
+        crawler.spider = spider = crawler._create_spider()
+        spider.crawl_since  # noqa: B018 - a cached property Scrapy's lookup reads: warm it, as in a crawl
+        batch = spider.article_requests([FeedEntry(url=f"http://127.0.0.1/a/{n}") for n in range(requests)])
+        for name, lookup in (("scrapy", spider), ("monitor", SpiderMethods(spider))):
+            runs = []
+            for _ in range(3):
+                started = time.process_time()
+                for request in batch:
+                    request.to_dict(spider=lookup)
+                runs.append((time.process_time() - started) / len(batch) * 1e6)
+            result[name] = statistics.median(runs)
+    return result
+
+
 # --- main -------------------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -300,11 +331,19 @@ def main() -> None:
     parser.add_argument("--memory", type=int, metavar="N", help="only: crawl N articles, print RSS over time")
     parser.add_argument("--shipped-politeness", action="store_true",
                         help="with --memory: settings.py's per-domain limit and AutoThrottle, not the bench's 16 unthrottled")
+    parser.add_argument("--queue-cost", action="store_true",
+                        help="only: CPU to serialize one request for the disk queue, Scrapy's lookup vs ours")
     parser.add_argument("--quick", action="store_true", help="500 pages, 100 for CPU")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.pages, args.cpu_sample = 500, 100
+    if args.queue_cost:
+        cost = queue_cost()
+        print(f"serialize one article request for the disk queue (median of 3 x 2,000): Scrapy's callback lookup "
+              f"{cost['scrapy']:.0f} us, monitor.crawl.queue.SpiderMethods {cost['monitor']:.0f} us "
+              f"({cost['scrapy'] / cost['monitor']:.0f}x)")
+        return
     with tempfile.TemporaryDirectory(prefix="monitor-throughput-") as tmp:
         root = Path(tmp)
         pages = args.memory or args.pages
