@@ -331,6 +331,8 @@ def main() -> None:
     parser.add_argument("--memory", type=int, metavar="N", help="only: crawl N articles, print RSS over time")
     parser.add_argument("--shipped-politeness", action="store_true",
                         help="with --memory: settings.py's per-domain limit and AutoThrottle, not the bench's 16 unthrottled")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="with --memory: a Scrapy setting for the crawl (repeatable), e.g. to compare a default")
     parser.add_argument("--queue-cost", action="store_true",
                         help="only: CPU to serialize one request for the disk queue, Scrapy's lookup vs ours")
     parser.add_argument("--quick", action="store_true", help="500 pages, 100 for CPU")
@@ -354,7 +356,8 @@ def main() -> None:
                 per_feed = -(-args.memory // args.sources)  # one run follows every entry of its feeds
                 report_memory(run_monitor(root, catalogue, base_url, args.pool, rss_every=2.0, progress=True,
                                           shipped_politeness=args.shipped_politeness,
-                                          extra={"MONITOR_MAX_ARTICLES_PER_LISTING": max(1000, per_feed)}), args)
+                                          extra={"MONITOR_MAX_ARTICLES_PER_LISTING": max(1000, per_feed),
+                                                 **dict(item.split("=", 1) for item in args.set)}), args)
                 return
             bare = run_bare(root, base_url, args.sources)
             full = run_monitor(root, catalogue, base_url, args.pool)
@@ -401,6 +404,7 @@ def report(args: argparse.Namespace, bare: dict, full: dict, inproc: dict | None
 
 def report_memory(full: dict, args: argparse.Namespace) -> None:
     politeness = "settings.py politeness" if args.shipped_politeness else "bench download settings"
+    politeness += "".join(f", {item}" for item in args.set)
     print(f"memory run: {args.memory} article pages behind {args.sources} feeds ({politeness}), "
           f"{full['articles']} stored in {full['seconds']:.0f} s")
     for seconds, rss, main in full["rss"][:: max(1, len(full["rss"]) // 30)]:
