@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from monitor.db.store import ArticleStore
-from monitor.dedupe import content_hash
+from monitor.dedupe.normalize import content_hash
 from monitor.dedupe.signature import Signature, signature
-from monitor.dedupe.stories import StoryResolver
 from monitor.extract.document import extract_document
 from monitor.extract.authors import clean_authors
 from monitor.items import ArticleItem
 from monitor.language import detect_language
 from monitor.topics import Document, Tagger, Taxonomy
 from monitor.urls import InvalidURLError, canonicalize_url
+
+if TYPE_CHECKING:  # the database side stays out of extract worker processes (memory)
+    from monitor.db.store import ArticleStore
+    from monitor.dedupe.stories import StoryResolver
 
 MIN_TEXT_CHARS = 80
 
@@ -160,6 +163,16 @@ def apply_language(item: ArticleItem) -> ArticleItem:
 def default_tagger() -> Tagger:
     """The tagger over the bundled taxonomy, compiled once per process."""
     return Tagger(Taxonomy.load())
+
+
+def warm_up() -> None:
+    """Load what every page needs (taxonomy, tagger, language profiles) once, before the first page.
+
+    The extract pool's worker initializer: it lives here, not beside the pool, so a
+    worker imports only the analysis side (no Twisted, Scrapy or database code).
+    """
+    default_tagger()
+    detect_language("Warm-up text so the language profiles are loaded before the first page arrives.")
 
 
 def apply_topics(item: ArticleItem, tagger: Tagger | None = None) -> ArticleItem:

@@ -22,6 +22,7 @@ from monitor.enrich import analyse_article
 from monitor.items import ArticleItem
 from monitor.replica import CATALOGUE, ReplicaServer
 from tests.conftest import CORPORA, run_monitor
+from tests.pool_probe import loaded_packages
 
 FIELDS = ("title", "authors", "published", "language", "language_confidence", "declared_language",
           "description", "text", "content_hash", "taxonomy_version")
@@ -103,6 +104,19 @@ def test_analyse_article_in_a_worker_equals_in_process() -> None:
     local = [analyse_article(item) for item in corpus_items()]
     assert [asdict(r) for r in remote] == [asdict(r) for r in local]
     assert all(r.text and r.language and r.content_hash and r.signature for r in remote)
+
+
+def test_a_worker_loads_only_the_analysis_side() -> None:
+    """Each worker is a whole interpreter: Twisted, Scrapy and the database layer would cost ~45 MB apiece."""
+    pool = pool_for(1)
+    assert pool is not None
+    try:
+        pool.submit(analyse_article, corpus_items()[0]).result(timeout=120)
+        loaded = pool.submit(loaded_packages).result(timeout=60)
+    finally:
+        shutdown_pools()
+    assert {"trafilatura", "langdetect", "monitor"} <= loaded
+    assert not loaded & {"twisted", "scrapy", "sqlalchemy", "alembic"}
 
 
 def test_pool_size_must_be_a_count() -> None:

@@ -22,19 +22,12 @@ from twisted.python.failure import Failure
 
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from monitor.enrich import warm_up
+
 T = TypeVar("T")
 
 _pools: dict[int, ProcessPoolExecutor] = {}
 _lock = threading.Lock()
-
-
-def warm_worker() -> None:
-    """Load what every page needs (taxonomy, tagger, language profiles) once per worker."""
-    from monitor.enrich import default_tagger
-    from monitor.language import detect_language
-
-    default_tagger()
-    detect_language("Warm-up text so the language profiles are loaded before the first page arrives.")
 
 
 def pool_for(workers: int) -> ProcessPoolExecutor | None:
@@ -46,7 +39,7 @@ def pool_for(workers: int) -> ProcessPoolExecutor | None:
     with _lock:
         if workers not in _pools:
             _pools[workers] = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_worker)
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up)
         return _pools[workers]
 
 
