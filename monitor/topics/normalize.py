@@ -60,10 +60,20 @@ def fold(text: str) -> str:
     return folded if folded.isascii() else _NON_ASCII_RE.sub(_fold_match, folded)
 
 
-@lru_cache(maxsize=262_144)
 def normalize_word(word: str) -> str:
-    """Casefold ``word`` and strip its diacritics (``"Północ"`` -> ``"polnoc"``)."""
-    return fold(word)
+    """Casefold ``word`` and strip its diacritics (``"Północ"`` -> ``"polnoc"``).
+
+    Only words with non-ASCII letters are cached: folding an ASCII word is one
+    ``casefold`` call, cheaper than a cache lookup, and a cache of every word a
+    long crawl meets held ~40 MB in each process.
+    """
+    folded = word.casefold()
+    return folded if folded.isascii() else _fold_non_ascii_word(folded)
+
+
+@lru_cache(maxsize=65_536)
+def _fold_non_ascii_word(folded: str) -> str:
+    return _NON_ASCII_RE.sub(_fold_match, folded)
 
 
 def normalize_words(text: str) -> list[str]:
