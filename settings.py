@@ -31,6 +31,7 @@ MONITOR_PROCESS_POOL = 1
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats monitor/loop_lag/*); 0: off
 MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
+MONITOR_TUNE_MALLOC = True  # glibc: 2 arenas, blocks > 128 KB on mmap; less memory kept (monitor/crawl/allocator.py)
 # Waiting requests go to a temporary disk queue (monitor/crawl/queue.py): a backfill's queue costs no memory
 SCHEDULER = "monitor.crawl.queue.DiskQueueScheduler"
 SCHEDULER_DISK_QUEUE = "monitor.crawl.queue.FifoDiskQueue"  # FIFO: a listing's newest entries are fetched first
@@ -48,6 +49,7 @@ DOWNLOADER_MIDDLEWARES = {
     "monitor.crawl.seen.SeenArticleMiddleware": 50,
 }
 EXTENSIONS = {
+    "monitor.crawl.allocator.TuneMalloc": 470,
     "monitor.crawl.gcfreeze.GcFreeze": 480,
     "monitor.crawl.loop_lag.LoopLagProbe": 490,  # before the recorder: its stats are saved at spider close
     "monitor.crawl.runs.CrawlRunRecorder": 500,

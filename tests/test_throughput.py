@@ -139,6 +139,17 @@ def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str])
         assert stats["monitor/gc/full_passes"] >= 0 and stats["monitor/gc/full_max_ms"] >= 0
 
 
+def test_crawl_stats_record_the_malloc_tuning(both_paths: dict[str, str]) -> None:
+    engine = connect(both_paths["pool"])
+    with engine.connect() as connection:
+        runs = connection.execute(select(CrawlRun.stats)).scalars().all()
+    engine.dispose()
+    assert runs
+    for stats in runs:
+        assert stats["monitor/malloc/malloc_arena_max"] == 2
+        assert stats["monitor/malloc/malloc_mmap_threshold"] == 128 * 1024
+
+
 def test_probe_times_only_full_gc_passes() -> None:
     probe = _Probe(1.0)
     gc.callbacks.append(probe._on_gc)

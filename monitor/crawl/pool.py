@@ -6,7 +6,8 @@ With ``MONITOR_PROCESS_POOL = N`` (N > 0) the extract pipeline sends each page
 to one of N worker processes (one ``ProcessPoolExecutor`` per process, shared
 by every crawler) and awaits the result; 0 runs the same function in this
 process. Workers are spawned (never forked from a process running a reactor)
-and warm the tagger and language profiles once, before their first page.
+and warm the tagger and language profiles once, before their first page; they
+apply the same malloc tuning as this process (``monitor.crawl.allocator``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from twisted.python.failure import Failure
 
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from monitor.enrich import warm_up
+from monitor.crawl.allocator import applied_tuning
+from monitor.crawl.worker import initialize_worker
 
 T = TypeVar("T")
 
@@ -39,7 +41,8 @@ def pool_for(workers: int) -> ProcessPoolExecutor | None:
     with _lock:
         if workers not in _pools:
             _pools[workers] = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=warm_up)
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=initialize_worker, initargs=(applied_tuning(),))
         return _pools[workers]
 
 
