@@ -8,6 +8,12 @@ UTC) after case/punctuation/space normalisation, on fundus, Readability's test
 pages and trafilatura's evaluation set. CPU time is per page (process time).
 
     python bench/extraction.py [--corpus NAME ...] [--limit N] [--split dev|check|all] [--json] [-v]
+    python bench/extraction.py --fallbacks
+
+``--fallbacks`` scores only the main text, with trafilatura's readability/jusText
+fallbacks never, below ``FALLBACK_BELOW`` characters of first-pass text (what
+``monitor.extract.body`` does), and always (trafilatura's default): shingle F1 on
+the Zyte benchmark and the with/without-snippet F1 of trafilatura's evaluation set.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import re
 import statistics
 import sys
@@ -225,6 +232,40 @@ def print_table(results: list[dict[str, Any]]) -> None:
             print(fmt.format(res["corpus"], res["pages"], metric.replace("_per_page", "/pg"), show(o), show(t)))
 
 
+def fallback_table() -> None:
+    """Body F1 and CPU for each fallback policy, on the two corpora with body gold, in one run."""
+    from trafilatura.utils import load_html
+
+    from monitor.extract.body import FALLBACK_BELOW, extract_body
+
+    aeb = list(load_aeb())
+    root = CORPORA / "trafilatura-eval"
+    snippets = [(gzip.decompress((root / "html" / f"{item['file']}.gz").read_bytes()), url, item)
+                for url, item in json.loads((root / "evaldata.json").read_text()).items()
+                if (root / "html" / f"{item['file']}.gz").exists()]
+    policies = {"never": 0.0, f"below {FALLBACK_BELOW} chars": float(FALLBACK_BELOW), "always": math.inf}
+    print(f"{'fallbacks':<18} {'aeb F1':>7} {'traf-eval F1':>13} {'CPU ms/page mean':>17} {'median':>7}")
+    for label, below in policies.items():
+        times: list[float] = []
+
+        def body(html: bytes, url: str | None) -> str:
+            start = time.process_time()
+            text = extract_body(load_html(html), url, fallback_below=below)
+            times.append(time.process_time() - start)
+            return text
+
+        aeb_f1 = body_scores([shingle_tp_fp_fn(page.gold["body"], body(page.html, page.url)) for page in aeb])["f1"]
+        found = {"tp": 0, "fn": 0, "fp": 0}
+        for html, url, item in snippets:
+            text = body(html, url)
+            for snippet in item.get("with", []):
+                found["tp" if snippet in text else "fn"] += 1
+            found["fp"] += sum(snippet in text for snippet in item.get("without", []))
+        precision, recall = found["tp"] / (found["tp"] + found["fp"]), found["tp"] / (found["tp"] + found["fn"])
+        print(f"{label:<18} {aeb_f1:7.3f} {2 * precision * recall / (precision + recall):13.3f} "
+              f"{1000 * statistics.mean(times):17.1f} {1000 * statistics.median(times):7.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", action="append", choices=NAMES, help="corpus to run (repeatable; default all)")
@@ -232,10 +273,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("dev", "check", "all"), default="all",
                         help="fundus publisher half (dev for tuning, check to detect over-fitting)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--fallbacks", action="store_true", help="only: body F1 and CPU per fallback policy")
     parser.add_argument("-v", "--verbose", action="store_true", help="print our metadata misses")
     args = parser.parse_args(argv)
     if not CORPORA.is_dir():
         parser.error(f"corpora not found at {CORPORA}")
+    if args.fallbacks:
+        fallback_table()
+        return 0
     results = [evaluate(name, args.limit, args.split, args.verbose) for name in (args.corpus or NAMES)]
     if args.json:
         print(json.dumps(results, indent=2))

@@ -24,9 +24,13 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 FALLBACK_BELOW = 1000  # characters; shorter first-pass texts are extracted again with the fallbacks
 
 
-def extract_body(tree: HtmlElement, url: str | None = None) -> str:
-    """The article's main text, one paragraph per line ("" when nothing is found)."""
+def extract_body(tree: HtmlElement, url: str | None = None, *, fallback_below: float = FALLBACK_BELOW) -> str:
+    """The article's main text, one paragraph per line ("" when nothing is found).
+
+    ``fallback_below``: first-pass length under which the fallbacks run (0: never;
+    ``math.inf``: always, trafilatura's default; ``bench/extraction.py --fallbacks``).
+    """
     text = trafilatura.extract(tree, url=url, include_comments=False, include_tables=True, fast=True) or ""
-    if len(text) < FALLBACK_BELOW:
+    if len(text) < fallback_below:
         text = trafilatura.extract(tree, url=url, include_comments=False, include_tables=True) or ""
     return _BLANK_LINES.sub("\n", text).strip()
