@@ -29,7 +29,7 @@ def body_problem(body: bytes) -> tuple[str, str] | None:
     if body.startswith(_UTF16_BOMS):
         return None
     head = body[:8192]
-    control = sum(head.count(bytes([b])) for b in _CONTROL)
+    control = len(head) - len(head.translate(None, _CONTROL))  # one pass in C, not one per control byte
     if b"\x00" in head or control > BINARY_CONTROL_SHARE * len(head):
         return "binary_body", f"{control} control bytes in the first {len(head)} bytes: not text"
     return None
