@@ -24,7 +24,8 @@ MONITOR_SKIP_SEEN = True  # never download an article that is already stored
 MONITOR_REDIS_URL = _config.redis_url  # set: shared "seen" claims and story index (monitor/distributed)
 MONITOR_ALERTS = True  # match new and revised articles against every alert as they are stored
 # Worker processes for extraction, language and topics (0: on the reactor thread). See monitor/crawl/pool.py.
-# Each worker holds ~330 MB (trafilatura, scipy via datasketch, profiles); 2 is faster on an idle 2-core machine.
+# Each worker holds ~160 MB warm, ~260 MB in a long crawl (trafilatura, lxml, scipy via datasketch, language
+# profiles); 2 is faster on an idle 2-core machine.
 MONITOR_PROCESS_POOL = 1
 # Responses (bytes) each crawler may hold while their items are processed (Scrapy's default: 5 MB). Pages wait
 # here for the extract workers; with one crawler per source the default let 40 sources hold ~1 GB of pages.
