@@ -6,6 +6,10 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ from monitor.dedupe.models import ArticleSignature
 from monitor.enrich import analyse_article
 from monitor.items import ArticleItem
 from monitor.replica import CATALOGUE, ReplicaServer
-from tests.conftest import CORPORA, run_monitor
+from tests.conftest import CORPORA, REPO, run_monitor
 from tests.pool_probe import loaded_packages
 
 FIELDS = ("title", "authors", "published", "language", "language_confidence", "declared_language",
@@ -190,3 +194,32 @@ def test_progress_lines_appear_with_progress(replica: ReplicaServer, db_url: str
 def test_no_progress_lines_without_the_flag(replica: ReplicaServer, db_url: str) -> None:
     result = crawl(replica, db_url, "b2")
     assert not [line for line in result.stderr.splitlines() if line.startswith("progress ")]
+
+
+ORPHAN = """
+import os, signal
+from monitor.crawl.pool import pool_for
+pool = pool_for(1)
+print(pool.submit(os.getpid).result(timeout=120), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no shutdown: a crawler killed outright
+"""
+
+
+def test_a_worker_exits_when_its_crawler_is_killed(tmp_path: Path) -> None:
+    out = tmp_path / "worker-pid"
+    with out.open("w") as stdout:  # a file, not a pipe: a surviving worker would hold a pipe open
+        code = subprocess.run([sys.executable, "-c", ORPHAN], stdout=stdout, cwd=REPO, timeout=180).returncode
+    assert code == -signal.SIGKILL
+    worker = int(out.read_text().split()[0])
+    deadline = time.monotonic() + 30
+    while running(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not running(worker), f"extract worker {worker} outlived its killed crawler"
+
+
+def running(pid: int) -> bool:
+    """The process exists and has not exited (a zombie waiting for init to reap it has)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
