@@ -308,7 +308,7 @@ def queue_cost(requests: int = 2000) -> dict[str, float]:
                                                               "MONITOR_DB_URL": f"sqlite:///{tmp}/bench.sqlite"})
         crawler.spider = spider = crawler._create_spider()
         spider.crawl_since  # noqa: B018 - a cached property Scrapy's lookup reads: warm it, as in a crawl
-        batch = spider.article_requests([FeedEntry(url=f"http://127.0.0.1/a/{n}") for n in range(requests)])
+        batch = list(spider.article_requests([FeedEntry(url=f"http://127.0.0.1/a/{n}") for n in range(requests)]))
         for name, lookup in (("scrapy", spider), ("monitor", SpiderMethods(spider))):
             runs = []
             for _ in range(3):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import scrapy
@@ -126,8 +127,11 @@ class SourceSpider(scrapy.Spider):
         )
 
     def article_requests(self, entries: list[FeedEntry], declared_language: str | None = None,
-                         listing_url: str | None = None) -> list[scrapy.Request]:
+                         listing_url: str | None = None) -> Iterator[scrapy.Request]:
         """Requests for ``entries``, newest first (by the listing's date), skipping unwanted URLs.
+
+        Made one at a time as Scrapy takes them, so a listing of thousands of links never
+        holds thousands of requests at once (each goes on to the disk queue and is freed).
 
         At most ``MONITOR_MAX_ARTICLES_PER_LISTING`` new links are followed per listing
         (stat ``monitor/limits/articles_per_listing``): a feed of 10,000 entries is
@@ -145,9 +149,9 @@ class SourceSpider(scrapy.Spider):
                 self.logger.warning("limited %s: %d new article links, following the newest %d "
                                     "(MONITOR_MAX_ARTICLES_PER_LISTING)", listing_url or self.source.name, len(wanted), cap)
                 wanted = wanted[:cap]
-        return [self.article_request(entry.url, entry=entry, priority=-(rank // RANK_BUCKET),
-                                     declared_language=declared_language)
-                for rank, entry in enumerate(wanted)]
+        for rank, entry in enumerate(wanted):
+            yield self.article_request(entry.url, entry=entry, priority=-(rank // RANK_BUCKET),
+                                       declared_language=declared_language)
 
     def request_failed(self, failure: Failure) -> None:
         """Errback of every listing and article request: ``monitor/errors/<reason>`` and one log line."""
