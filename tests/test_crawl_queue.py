@@ -91,3 +91,18 @@ def test_a_listing_of_5000_articles_is_fetched_newest_first_from_a_few_queue_fil
     assert fetched == [f"http://127.0.0.1/a/{n}" for n in reversed(range(5000))]
     assert queue.next_request() is None
     queue.close("finished")
+
+
+def test_a_listing_s_requests_are_made_as_they_are_taken() -> None:
+    """A 5,000-entry listing never holds 5,000 requests at once: each is made when the scheduler takes it."""
+    source = Source(name="big", outlet="Big Outlet", kind="feed", start_urls=("http://127.0.0.1/feed/",))
+    entries = [FeedEntry(url=f"http://127.0.0.1/a/{n}") for n in range(5000)]
+    queue = scheduler({"MONITOR_MAX_ARTICLES_PER_LISTING": 5000}, FeedSpider.for_source(source))
+    requests = queue.spider.article_requests(entries)
+    stats = queue.spider.crawler.stats
+    queue.enqueue_request(next(requests))
+    assert stats.get_value("monitor/listed") == 1
+    for request in requests:
+        queue.enqueue_request(request)
+    assert stats.get_value("monitor/listed") == 5000
+    queue.close("finished")
