@@ -168,8 +168,7 @@ def default_tagger() -> Tagger:
 def warm_up() -> None:
     """Load what every page needs (taxonomy, tagger, language profiles) once, before the first page.
 
-    The extract pool's worker initializer: it lives here, not beside the pool, so a
-    worker imports only the analysis side (no Twisted, Scrapy or database code).
+    Called by each extract worker when it starts (``monitor.crawl.worker``).
     """
     default_tagger()
     detect_language("Warm-up text so the language profiles are loaded before the first page arrives.")

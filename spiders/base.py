@@ -12,9 +12,9 @@ backfill).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import scrapy
