@@ -129,11 +129,17 @@ def test_pool_size_must_be_a_count() -> None:
         pool_for(-1)
 
 
-def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str]) -> None:
-    engine = connect(both_paths["pool"])
+def run_stats(db_url: str) -> list[dict[str, Any]]:
+    """The stats of every crawl run stored in ``db_url``."""
+    engine = connect(db_url)
     with engine.connect() as connection:
         runs = connection.execute(select(CrawlRun.stats)).scalars().all()
     engine.dispose()
+    return list(runs)
+
+
+def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str]) -> None:
+    runs = run_stats(both_paths["pool"])
     assert runs
     for stats in runs:
         assert stats["monitor/loop_lag/samples"] > 0
@@ -144,10 +150,7 @@ def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str])
 
 
 def test_crawl_stats_record_the_malloc_tuning(both_paths: dict[str, str]) -> None:
-    engine = connect(both_paths["pool"])
-    with engine.connect() as connection:
-        runs = connection.execute(select(CrawlRun.stats)).scalars().all()
-    engine.dispose()
+    runs = run_stats(both_paths["pool"])
     assert runs
     for stats in runs:
         assert stats["monitor/malloc/malloc_arena_max"] == 2
