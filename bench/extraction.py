@@ -47,7 +47,7 @@ NAMES = ("aeb", "fundus", "readability", "trafilatura-eval")
 class Page:
     html: bytes
     url: str | None
-    gold: dict[str, Any]  # body | title | authors (list) | date (str); a missing key = not scored
+    gold: dict[str, Any]  # body | title | authors (list) | date | with, without (snippets); missing: not scored
     group: str = ""
 
 
@@ -102,6 +102,7 @@ def load_trafilatura_eval() -> Iterator[Page]:
             gold["authors"] = [a for a in raw if a]
         if "date" in item:
             gold["date"] = item["date"]
+        gold["with"], gold["without"] = item.get("with", []), item.get("without", [])  # main-text snippets
         yield Page(gzip.decompress(path.read_bytes()), url, gold)
 
 
@@ -238,11 +239,7 @@ def fallback_table() -> None:
 
     from monitor.extract.body import FALLBACK_BELOW, extract_body
 
-    aeb = list(load_aeb())
-    root = CORPORA / "trafilatura-eval"
-    snippets = [(gzip.decompress((root / "html" / f"{item['file']}.gz").read_bytes()), url, item)
-                for url, item in json.loads((root / "evaldata.json").read_text()).items()
-                if (root / "html" / f"{item['file']}.gz").exists()]
+    aeb, snippets = list(load_aeb()), list(load_trafilatura_eval())
     policies = {"never": 0.0, f"below {FALLBACK_BELOW} chars": float(FALLBACK_BELOW), "always": math.inf}
     print(f"{'fallbacks':<18} {'aeb F1':>7} {'traf-eval F1':>13} {'CPU ms/page mean':>17} {'median':>7}")
     for label, below in policies.items():
@@ -256,11 +253,11 @@ def fallback_table() -> None:
 
         aeb_f1 = body_scores([shingle_tp_fp_fn(page.gold["body"], body(page.html, page.url)) for page in aeb])["f1"]
         found = {"tp": 0, "fn": 0, "fp": 0}
-        for html, url, item in snippets:
-            text = body(html, url)
-            for snippet in item.get("with", []):
+        for page in snippets:
+            text = body(page.html, page.url)
+            for snippet in page.gold["with"]:
                 found["tp" if snippet in text else "fn"] += 1
-            found["fp"] += sum(snippet in text for snippet in item.get("without", []))
+            found["fp"] += sum(snippet in text for snippet in page.gold["without"])
         precision, recall = found["tp"] / (found["tp"] + found["fp"]), found["tp"] / (found["tp"] + found["fn"])
         print(f"{label:<18} {aeb_f1:7.3f} {2 * precision * recall / (precision + recall):13.3f} "
               f"{1000 * statistics.mean(times):17.1f} {1000 * statistics.median(times):7.1f}")
