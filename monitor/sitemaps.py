@@ -12,17 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin
+import zlib
 
 import lxml.etree
-from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from monitor.dates import parse_datetime
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the sitemap protocol's own limit
 
-__all__ = ["Sitemap", "SitemapEntry", "SitemapError", "parse_sitemap", "sitemap_urls_from_robots"]
+__all__ = ["Sitemap", "SitemapEntry", "SitemapError", "parse_sitemap"]
 
 
 class SitemapError(ValueError):
@@ -58,7 +57,7 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     if body[:2] == GZIP_MAGIC:
         try:
             body = gunzip(body, max_size=MAX_UNCOMPRESSED)
-        except (OSError, EOFError, ValueError) as exc:
+        except (zlib.error, ValueError) as exc:
             raise SitemapError(f"{url}: broken gzip data ({exc})") from exc
     parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True, remove_comments=True,
                                   huge_tree=False)
@@ -74,6 +73,35 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     oldest = datetime.min.replace(tzinfo=timezone.utc)
     entries.sort(key=lambda e: e.date or oldest, reverse=True)
     return Sitemap(kind=kind, entries=entries)
+
+
+def gunzip(data: bytes, max_size: int) -> bytes:
+    """Decompress gzip ``data``, every member of it, refusing more than ``max_size`` bytes (a gzip bomb).
+
+    Like Scrapy's ``gunzip``, a truncated file gives what it holds (the XML parser
+    recovers); it is not used because sitemaps are parsed in extract workers,
+    which do not load Scrapy.
+    """
+    out: list[bytes] = []
+    size = 0
+    while data[:2] == GZIP_MAGIC:
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            chunk = decompressor.decompress(data, max_size - size + 1)
+        except zlib.error:
+            if out:
+                break
+            raise
+        size += len(chunk)
+        out.append(chunk)
+        if size > max_size:
+            raise ValueError(f"more than {max_size} bytes uncompressed")
+        if not decompressor.eof:
+            if size == 0:
+                raise ValueError("truncated gzip data")
+            break
+        data = decompressor.unused_data.lstrip(b"\0")
+    return b"".join(out)
 
 
 def _entry(element: lxml.etree._Element, base: str) -> SitemapEntry | None:

@@ -13,7 +13,7 @@ from dataclasses import fields
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from monitor.crawl.pool import pool_for, run_in_pool
+from monitor.crawl.pool import crawl_pool, run_in_pool
 from monitor.enrich import EmptyArticleError, analyse_article
 from monitor.items import ArticleItem
 
@@ -25,7 +25,7 @@ class ExtractPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.pool = pool_for(crawler.settings.getint("MONITOR_PROCESS_POOL", 0))
+        self.pool = crawl_pool(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":

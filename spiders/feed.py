@@ -7,10 +7,9 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
 from monitor.crawl.failures import count_error
+from monitor.crawl.pool import crawl_pool, run_off_reactor
 from monitor.feeds import FeedError, parse_feed
 from spiders.base import SourceSpider
 
@@ -31,12 +30,12 @@ class FeedSpider(SourceSpider):
             yield self.listing_request(url, self.parse_feed)
 
     async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        """Parse in a worker thread: a feed of 10,000 entries takes seconds, and the reactor
-        thread must keep serving every other download (or their timeouts fire)."""
+        """Parse off the reactor (in an extract worker, or a thread with the pool off): a feed of 10,000
+        entries takes seconds, and the reactor must keep serving every other download."""
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
-            feed = await maybe_deferred_to_future(
-                deferToThread(parse_feed, response.body, response.url, content_type=content_type))
+            feed = await run_off_reactor(crawl_pool(self.crawler), parse_feed, response.body, response.url,
+                                         content_type=content_type)
         except FeedError as exc:
             self.crawler.stats.inc_value("monitor/feed_errors")
             count_error(self.crawler, "feed_invalid")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 from datetime import datetime, timezone
 
 import pytest
@@ -14,7 +15,7 @@ from monitor.extract import extract_article
 from monitor.extract.document import extract_document
 from monitor.extract.pdf import extract_pdf, is_pdf, pdf_to_html
 from monitor.extract.selectors import apply_selectors
-from monitor.sitemaps import SitemapError, parse_sitemap
+from monitor.sitemaps import SitemapError, gunzip, parse_sitemap
 
 PDF = fixture_path("inherent-resolve") / "Portals/14/Documents/Releases/2025/03/20250314-01-coalition-strikes-release.pdf"
 ARTICLE = fixture_path("b2-bruxelles2") / "2025/03/eu-defence-ministers-joint-ammunition-purchase/index.html"
@@ -75,3 +76,14 @@ def test_sitemaps_index_gzip_and_google_news() -> None:
         parse_sitemap(b"<html><body>hi</body></html>", "https://a.eu/sitemap.xml")
     with pytest.raises(SitemapError, match=r"s\.xml\.gz: (broken gzip|not a sitemap)"):
         parse_sitemap(gzip.compress(b"<urlset/>")[:12], "https://a.eu/s.xml.gz")
+
+
+def test_gunzip_reads_every_member_and_stops_a_bomb() -> None:
+    assert gunzip(gzip.compress(b"<urlset>") + gzip.compress(b"</urlset>"), 100) == b"<urlset></urlset>"
+    assert gunzip(gzip.compress(b"abc") + b"trailing junk", 100) == b"abc"
+    with pytest.raises(ValueError, match="more than 999 bytes"):
+        gunzip(gzip.compress(b"x" * 1000), 999)
+    assert gunzip(gzip.compress(b"x" * 1000), 1000) == b"x" * 1000
+    noise = random.Random(7).randbytes(50_000)  # incompressible: a cut at 20,000 bytes is mid-stream
+    partial = gunzip(gzip.compress(noise)[:20_000], 10**6)  # a truncated download: what it holds
+    assert 0 < len(partial) < len(noise) and noise.startswith(partial)

@@ -17,14 +17,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from monitor.catalogue.fixtures import fixture_path
 from monitor.crawl.loop_lag import LagHistogram, _Probe
 from monitor.crawl.pool import pool_for, shutdown_pools
 from monitor.db import connect
 from monitor.db.models import Article, ArticleTopic, CrawlRun
 from monitor.dedupe.models import ArticleSignature
 from monitor.enrich import analyse_article
+from monitor.feeds import parse_feed
 from monitor.items import ArticleItem
 from monitor.replica import CATALOGUE, ReplicaServer
+from monitor.sitemaps import parse_sitemap
 from tests.conftest import CORPORA, REPO, run_monitor
 from tests.pool_probe import loaded_packages
 
@@ -111,16 +114,24 @@ def test_analyse_article_in_a_worker_equals_in_process() -> None:
 
 
 def test_a_worker_loads_only_the_analysis_side() -> None:
-    """Each worker is a whole interpreter: Twisted, Scrapy and the database layer would cost ~45 MB apiece."""
+    """Each worker is a whole interpreter: Twisted, Scrapy and the database layer would cost ~45 MB apiece.
+    Workers analyse pages and parse feeds and sitemaps (parsed there, the objects a big listing builds never
+    reach the crawler's heap and its collector's full passes)."""
+    feed_body = (CORPORA / "feeds-sitemaps" / "feeds" / "heise.atom").read_bytes()
+    sitemap_body = gzip.compress((fixture_path("euractiv-defence") / "sitemap_index.xml").read_bytes())
     pool = pool_for(1)
     assert pool is not None
     try:
         pool.submit(analyse_article, corpus_items()[0]).result(timeout=120)
+        parsed_feed = pool.submit(parse_feed, feed_body, "https://www.heise.de/feed.xml").result(timeout=60)
+        parsed_sitemap = pool.submit(parse_sitemap, sitemap_body, "https://www.euractiv.com/s.xml.gz").result(timeout=60)
         loaded = pool.submit(loaded_packages).result(timeout=60)
     finally:
         shutdown_pools()
-    assert {"trafilatura", "langdetect", "monitor"} <= loaded
+    assert {"trafilatura", "langdetect", "monitor", "feedparser"} <= loaded
     assert not loaded & {"twisted", "scrapy", "sqlalchemy", "alembic"}
+    assert parsed_feed == parse_feed(feed_body, "https://www.heise.de/feed.xml") and parsed_feed.entries
+    assert parsed_sitemap == parse_sitemap(sitemap_body, "https://www.euractiv.com/s.xml.gz") and parsed_sitemap.entries
 
 
 def test_pool_size_must_be_a_count() -> None:

@@ -16,15 +16,18 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
-
-from twisted.internet.defer import Deferred
-from twisted.python.failure import Failure
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from monitor.crawl.allocator import applied_tuning
 from monitor.crawl.worker import initialize_worker
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 T = TypeVar("T")
 
@@ -46,6 +49,11 @@ def pool_for(workers: int) -> ProcessPoolExecutor | None:
         return _pools[workers]
 
 
+def crawl_pool(crawler: Crawler) -> ProcessPoolExecutor | None:
+    """The pool ``crawler``'s ``MONITOR_PROCESS_POOL`` setting asks for (None for 0)."""
+    return pool_for(crawler.settings.getint("MONITOR_PROCESS_POOL", 0))
+
+
 def shutdown_pools() -> None:
     """Stop every worker process this process started (idempotent)."""
     with _lock:
@@ -55,14 +63,15 @@ def shutdown_pools() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def run_in_pool(pool: ProcessPoolExecutor | None, function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)`` in a worker of ``pool`` (awaited without blocking the reactor), or here for None.
+async def run_in_pool(pool: ProcessPoolExecutor | None, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in a worker of ``pool`` (awaited without blocking the reactor), or here
+    for None.
 
     ``function`` and its arguments must be picklable; its exceptions are raised
     here as they were raised there.
     """
     if pool is None:
-        return function(*args)
+        return function(*args, **kwargs)
     from twisted.internet import reactor  # the running one
 
     deferred: Deferred[T] = Deferred()
@@ -70,8 +79,22 @@ async def run_in_pool(pool: ProcessPoolExecutor | None, function: Callable[..., 
     def done(future: Future[T]) -> None:
         reactor.callFromThread(_fire, deferred, future)  # type: ignore[attr-defined]
 
-    pool.submit(function, *args).add_done_callback(done)
+    pool.submit(function, *args, **kwargs).add_done_callback(done)
     return await maybe_deferred_to_future(deferred)
+
+
+async def run_off_reactor(pool: ProcessPoolExecutor | None, function: Callable[..., T], *args: Any,
+                          **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in a worker of ``pool``, or in a reactor thread for None.
+
+    For parsers of big listings (a feed or sitemap of thousands of entries): in a
+    thread of this process they would still hold the GIL, and the collector's full
+    passes over the thousands of objects they build would stop the reactor for
+    hundreds of milliseconds; a worker process builds them on its own heap.
+    """
+    if pool is None:
+        return await maybe_deferred_to_future(deferToThread(function, *args, **kwargs))
+    return await run_in_pool(pool, function, *args, **kwargs)
 
 
 def _fire(deferred: Deferred[T], future: Future[T]) -> None:
