@@ -12,10 +12,10 @@ backfill).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import scrapy
 from scrapy.http import Response
@@ -25,10 +25,14 @@ from twisted.python.failure import Failure
 from monitor.catalogue import Source
 from monitor.crawl.bodies import body_problem, page_text
 from monitor.crawl.failures import record_failure, record_page_problem
+from monitor.crawl.pool import crawl_pool, run_off_reactor
 from monitor.dates import parse_datetime
+from monitor.extract.encoding import decode_html
 from monitor.extract.pdf import is_pdf, pdf_to_html
 from monitor.feeds import FeedEntry
 from monitor.items import ArticleItem
+
+T = TypeVar("T")
 
 ARTICLE_META = "monitor_article"
 LISTING_META = "monitor_listing"
@@ -153,6 +157,11 @@ class SourceSpider(scrapy.Spider):
             yield self.article_request(entry.url, entry=entry, priority=-(rank // RANK_BUCKET),
                                        declared_language=declared_language)
 
+    async def off_reactor(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)`` in an extract worker (a thread with the pool off): for parsing
+        that can take longer than the reactor may be held (big listings, PDFs, charset sniffing)."""
+        return await run_off_reactor(crawl_pool(self.crawler), function, *args, **kwargs)
+
     def request_failed(self, failure: Failure) -> None:
         """Errback of every listing and article request: ``monitor/errors/<reason>`` and one log line."""
         record_failure(self.crawler, self.logger, failure)
@@ -167,17 +176,18 @@ class SourceSpider(scrapy.Spider):
             return False
 
     # --- articles --------------------------------------------------------------------
-    def parse_article(self, response: Response) -> Any:
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
         """Turn an article response (HTML page or PDF document) into an ``ArticleItem``.
 
         A PDF (official press releases) is read by ``monitor.extract.pdf`` into a
         minimal HTML page, so the pipeline treats it like any article page;
-        ``http_headers["Content-Type"]`` still says ``application/pdf``.
+        ``http_headers["Content-Type"]`` still says ``application/pdf``. Reading a
+        PDF and sniffing a lying charset run off the reactor, like extraction.
         """
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         if is_pdf(response.body, content_type):
             try:
-                body: str | bytes = pdf_to_html(response.body, response.url)
+                body: str | bytes = await self.off_reactor(pdf_to_html, response.body, response.url)
             except ValueError as exc:
                 self.crawler.stats.inc_value("monitor/pdf_errors")
                 self.logger.warning("skipped %s: %s", response.url, exc)
@@ -189,7 +199,7 @@ class SourceSpider(scrapy.Spider):
             if problem:
                 record_page_problem(self.crawler, self.logger, response.url, *problem)
                 return
-            text, repair = page_text(response)
+            text, repair = await page_text(response, sniff=lambda data: self.off_reactor(decode_html, data))
             if text is None:
                 record_page_problem(self.crawler, self.logger, response.url, "not_html",
                                     f"Content-Type {content_type or 'missing'} and the body is not HTML")

@@ -9,7 +9,6 @@ import scrapy
 from scrapy.http import Response
 
 from monitor.crawl.failures import count_error
-from monitor.crawl.pool import crawl_pool, run_off_reactor
 from monitor.feeds import FeedError, parse_feed
 from spiders.base import SourceSpider
 
@@ -34,8 +33,7 @@ class FeedSpider(SourceSpider):
         entries takes seconds, and the reactor must keep serving every other download."""
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
-            feed = await run_off_reactor(crawl_pool(self.crawler), parse_feed, response.body, response.url,
-                                         content_type=content_type)
+            feed = await self.off_reactor(parse_feed, response.body, response.url, content_type=content_type)
         except FeedError as exc:
             self.crawler.stats.inc_value("monitor/feed_errors")
             count_error(self.crawler, "feed_invalid")

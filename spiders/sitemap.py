@@ -19,7 +19,6 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from monitor.crawl.failures import count_error
-from monitor.crawl.pool import crawl_pool, run_off_reactor
 from monitor.feeds import FeedEntry
 from monitor.sitemaps import SitemapError, parse_sitemap
 from spiders.base import SourceSpider
@@ -50,7 +49,7 @@ class SitemapSpider(SourceSpider):
     async def parse_sitemap(self, response: Response) -> AsyncIterator[scrapy.Request]:
         """Parse off the reactor, like feeds: a sitemap may list 50,000 URLs (~0.7 s of parsing)."""
         try:
-            sitemap = await run_off_reactor(crawl_pool(self.crawler), parse_sitemap, response.body, response.url)
+            sitemap = await self.off_reactor(parse_sitemap, response.body, response.url)
         except SitemapError as exc:
             self.crawler.stats.inc_value("monitor/sitemap_errors")
             count_error(self.crawler, "sitemap_invalid")

@@ -4,16 +4,17 @@ Outlets serve empty bodies with status 200, binary files as ``text/html``,
 HTML as ``image/jpeg``, and pages whose declared charset (header or ``<meta>``)
 is wrong. ``body_problem`` names a body that cannot be an article page;
 ``page_text`` decodes one, repairing a lying Content-Type or charset and saying
-which repair it made, so the spider can count it.
+which repair it made, so the spider can count it. Sniffing a charset from the
+bytes costs tens of milliseconds, so ``page_text`` leaves it to the caller's
+``sniff`` (the spider runs it in an extract worker, off the reactor).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from scrapy.http import Response, TextResponse
-
-from monitor.extract.encoding import decode_html
 
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|article)\b",
                          re.IGNORECASE | re.DOTALL)
@@ -40,21 +41,24 @@ def looks_like_html(body: bytes) -> bool:
     return _HTML_START.match(body.removeprefix(b"\xef\xbb\xbf")[:4096]) is not None
 
 
-def page_text(response: Response) -> tuple[str | None, str | None]:
+async def page_text(response: Response,
+                    sniff: Callable[[bytes], Awaitable[str]]) -> tuple[str | None, str | None]:
     """``(text, repair)``: the decoded page and the repair made (``content_type``, ``charset`` or None).
 
     ``text`` is None for a non-text response that does not look like HTML.
+    ``sniff`` decodes bytes by their own evidence (``monitor.extract.encoding.decode_html``);
+    it is awaited only for a response whose headers cannot be trusted.
     """
     if not isinstance(response, TextResponse):
         if looks_like_html(response.body):
-            return decode_html(response.body), "content_type"
+            return await sniff(response.body), "content_type"
         return None, None
     text = response.text
     declared = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
     if declared and not declared.startswith("text/") and "xml" not in declared and "html" not in declared:
         return text, "content_type"  # Scrapy sniffed the body as a page despite the header
     if "\ufffd" in text:  # the declared charset does not fit the bytes: trust the bytes
-        sniffed = decode_html(response.body)
+        sniffed = await sniff(response.body)
         if sniffed.count("\ufffd") < text.count("\ufffd"):
             return sniffed, "charset"
     return text, None
