@@ -23,10 +23,11 @@ MONITOR_STORY_INDEX_SIZE = 100_000
 MONITOR_SKIP_SEEN = True  # never download an article that is already stored
 MONITOR_REDIS_URL = _config.redis_url  # set: shared "seen" claims and story index (monitor/distributed)
 MONITOR_ALERTS = True  # match new and revised articles against every alert as they are stored
-# Worker processes for extraction, language and topics (0: on the reactor thread). See monitor/crawl/pool.py.
-# Each worker holds ~160 MB warm, ~260 MB in a long crawl (trafilatura, lxml, scipy via datasketch, language
-# profiles); 2 is faster on an idle 2-core machine.
-MONITOR_PROCESS_POOL = 1
+# Worker processes for extraction, language, topics and parsing big listings (0: in the crawler; "auto": one per
+# available CPU but one, so 1 on a 2-core machine). See monitor/crawl/pool.py. Each worker holds ~160 MB warm,
+# ~260 MB in a long crawl (trafilatura, lxml, scipy via datasketch, language profiles).
+MONITOR_PROCESS_POOL = "auto"
+MONITOR_PARALLEL_CRAWLS = 1  # crawls sharing this machine's CPUs; `monitor schedule` sets it to its --concurrency
 # Responses (bytes) each crawler may hold while their items are processed (Scrapy's default: 5 MB). Pages wait
 # here for the extract workers; with one crawler per source the default let 40 sources hold ~1 GB of pages.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000

@@ -13,7 +13,7 @@ from dataclasses import fields
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from monitor.crawl.pool import crawl_pool, run_in_pool
+from monitor.crawl.pool import crawl_pool_size, pool_for, run_in_pool
 from monitor.enrich import EmptyArticleError, analyse_article
 from monitor.items import ArticleItem
 
@@ -25,7 +25,9 @@ class ExtractPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.pool = crawl_pool(crawler)
+        workers = crawl_pool_size(crawler)
+        self.pool = pool_for(workers)
+        crawler.stats.set_value("monitor/pool/workers", workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":

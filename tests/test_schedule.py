@@ -19,6 +19,7 @@ from monitor.db import connect
 from monitor.db.models import CrawlRun
 from monitor.replica import CATALOGUE, ReplicaServer
 from monitor.schedule.daemon import Scheduler, SchedulerOptions
+from monitor.crawl.pool import pool_size
 from monitor.schedule.launchers import LocalLauncher
 from monitor.schedule.policy import cadence_for
 from monitor.schedule.state import load_states, now_utc
@@ -44,6 +45,8 @@ def test_two_rounds_the_second_downloads_nothing_new(replica: ReplicaServer, db_
     second = rows[1:]
     assert len(rows) == 2 and all(r.status == "finished" for r in rows)
     assert sum(r.stats.get("monitor/article_requests", 0) for r in second) == 0
+    # each crawl's "auto" pool took its share of the CPUs: two crawls may run at once (--concurrency 2)
+    assert {r.stats["monitor/pool/workers"] for r in rows} == {pool_size("auto", crawls=2)}
     # the feed answered 304 (conditional GET) or every listed article was skipped as already stored
     assert all(r.stats.get("monitor/not_modified", 0) + r.stats.get("monitor/articles_seen_skipped", 0) > 0
                for r in second)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from monitor.catalogue.fixtures import fixture_path
 from monitor.crawl.loop_lag import LagHistogram, _Probe
-from monitor.crawl.pool import pool_for, shutdown_pools
+from monitor.crawl.pool import available_cpus, pool_for, pool_size, shutdown_pools
 from monitor.db import connect
 from monitor.db.models import Article, ArticleTopic, CrawlRun
 from monitor.dedupe.models import ArticleSignature
@@ -134,10 +134,22 @@ def test_a_worker_loads_only_the_analysis_side() -> None:
     assert parsed_sitemap == parse_sitemap(sitemap_body, "https://www.euractiv.com/s.xml.gz") and parsed_sitemap.entries
 
 
-def test_pool_size_must_be_a_count() -> None:
+def test_pool_size_is_a_count_or_auto(tmp_path: Path) -> None:
     assert pool_for(0) is None
+    assert [pool_size(value) for value in (0, 3, "2", " 4 ")] == [0, 3, 2, 4]
+    assert [pool_size("auto", cpus=n) for n in (1, 2, 8)] == [1, 1, 7]  # one CPU left for the reactor
+    assert [pool_size("auto", cpus=8, crawls=n) for n in (2, 4, 16)] == [3, 1, 1]  # a scheduler's crawls share
+    assert pool_size("AUTO") == max(1, available_cpus() - 1)
+    for bad in (-1, "-2", "many", 1.5, True, None):
+        with pytest.raises(ValueError, match="MONITOR_PROCESS_POOL: expected .* got"):
+            pool_size(bad)
     with pytest.raises(ValueError, match="MONITOR_PROCESS_POOL"):
         pool_for(-1)
+    quota = tmp_path / "cpu.max"
+    quota.write_text("100000 100000\n")  # a container allowed one CPU's worth of time
+    assert available_cpus(quota) == 1
+    quota.write_text("max 100000\n")
+    assert available_cpus(quota) == available_cpus(tmp_path / "missing") >= 1
 
 
 def run_stats(db_url: str) -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
     entries = load_catalogue(catalogue, base_url=base_url)
     chosen = [find_source(entries, name) for name in sources] if sources else entries
     cadences = {source.name: cadence_for(source, interval_scale) for source in chosen}
-    extra = _settings(settings)
+    extra = {"MONITOR_PARALLEL_CRAWLS": str(concurrency), **_settings(settings)}  # "auto" pools share the CPUs
     launcher: Launcher
     if scrapyd_url:
         if deploy:

@@ -5,7 +5,10 @@ CPU per page; on the reactor thread they stall downloads and use one core.
 With ``MONITOR_PROCESS_POOL = N`` (N > 0) the extract pipeline sends each page
 to one of N worker processes (one ``ProcessPoolExecutor`` per process, shared
 by every crawler) and awaits the result; 0 runs the same function in this
-process. Workers are spawned (never forked from a process running a reactor)
+process; ``"auto"`` (the default) is one worker per available CPU but one, the
+one left for the crawler's reactor, downloads and database writes. When a
+scheduler runs several crawls at once it says how many
+(``MONITOR_PARALLEL_CRAWLS``), and each takes its share of the CPUs. Workers are spawned (never forked from a process running a reactor)
 and warm the tagger and language profiles once, before their first page; they
 apply the same malloc tuning as this process (``monitor.crawl.allocator``).
 """
@@ -13,7 +16,9 @@ apply the same malloc tuning as this process (``monitor.crawl.allocator``).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+from pathlib import Path
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +40,33 @@ _pools: dict[int, ProcessPoolExecutor] = {}
 _lock = threading.Lock()
 
 
+def available_cpus(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """CPUs this process may use: its affinity mask, capped by a cgroup v2 CPU quota (containers)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cgroup.read_text().split()[:2]
+    except (OSError, ValueError):
+        return cpus
+    if quota == "max":
+        return cpus
+    return max(1, min(cpus, int(quota) // int(period)))
+
+
+def pool_size(setting: object, cpus: int | None = None, crawls: int = 1) -> int:
+    """Worker processes for a ``MONITOR_PROCESS_POOL`` value: a count >= 0, or ``"auto"``: this crawl's share
+    of the CPUs (``crawls`` running at once) but one."""
+    if isinstance(setting, str) and setting.strip().lower() == "auto":
+        return max(1, (available_cpus() if cpus is None else cpus) // max(1, crawls) - 1)
+    try:
+        workers = int(setting)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        workers = -1
+    if workers < 0 or isinstance(setting, float | bool):
+        raise ValueError(f"MONITOR_PROCESS_POOL: expected a number of worker processes >= 0 or 'auto', "
+                         f"got {setting!r}")
+    return workers
+
+
 def pool_for(workers: int) -> ProcessPoolExecutor | None:
     """The process-wide pool with ``workers`` processes; None for 0 (run in this process)."""
     if not isinstance(workers, int) or workers < 0:
@@ -49,9 +81,15 @@ def pool_for(workers: int) -> ProcessPoolExecutor | None:
         return _pools[workers]
 
 
+def crawl_pool_size(crawler: Crawler) -> int:
+    """The worker processes ``crawler``'s ``MONITOR_PROCESS_POOL`` setting asks for."""
+    return pool_size(crawler.settings.get("MONITOR_PROCESS_POOL", 0),
+                     crawls=crawler.settings.getint("MONITOR_PARALLEL_CRAWLS", 1))
+
+
 def crawl_pool(crawler: Crawler) -> ProcessPoolExecutor | None:
     """The pool ``crawler``'s ``MONITOR_PROCESS_POOL`` setting asks for (None for 0)."""
-    return pool_for(crawler.settings.getint("MONITOR_PROCESS_POOL", 0))
+    return pool_for(crawl_pool_size(crawler))
 
 
 def shutdown_pools() -> None:
