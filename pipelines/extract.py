@@ -8,12 +8,13 @@ same function either way, so both paths give the same record.
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import fields
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from monitor.crawl.pool import crawl_pool_size, pool_for, run_in_pool
+from monitor.crawl.pool import crawl_pool_size, run_in_pool
 from monitor.enrich import EmptyArticleError, analyse_article
 from monitor.items import ArticleItem
 
@@ -25,9 +26,8 @@ class ExtractPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        workers = crawl_pool_size(crawler)
-        self.pool = pool_for(workers)
-        crawler.stats.set_value("monitor/pool/workers", workers)
+        self.workers = crawl_pool_size(crawler)
+        crawler.stats.set_value("monitor/pool/workers", self.workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
@@ -37,10 +37,15 @@ class ExtractPipeline:
         source = getattr(self.crawler.spider, "source", None)
         selectors = source.article_selectors() if source else None
         try:
-            analysed = await run_in_pool(self.pool, analyse_article, item, selectors)
+            analysed = await run_in_pool(self.workers, analyse_article, item, selectors)
         except EmptyArticleError as exc:
             self.crawler.stats.inc_value("monitor/dropped/empty_extraction")
             raise DropItem(f"{item.url}: {exc}", log_level="WARNING") from exc
+        except BrokenProcessPool as exc:
+            self.crawler.stats.inc_value("monitor/dropped/worker_died")
+            raise DropItem(f"{item.url}: the extract worker died twice while this page was being analysed "
+                           "(a parser crash or the OOM killer); not stored, the next crawl tries it again",
+                           log_level="ERROR") from exc
         if analysed is not item:  # a worker's copy: keep the item other components hold
             for name in ITEM_FIELDS:
                 setattr(item, name, getattr(analysed, name))

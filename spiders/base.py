@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 from monitor.catalogue import Source
 from monitor.crawl.bodies import body_problem, page_text
 from monitor.crawl.failures import record_failure, record_page_problem
-from monitor.crawl.pool import crawl_pool, run_off_reactor
+from monitor.crawl.pool import crawl_pool_size, run_off_reactor
 from monitor.dates import parse_datetime
 from monitor.extract.encoding import decode_html
 from monitor.extract.pdf import is_pdf, pdf_to_html
@@ -157,10 +157,15 @@ class SourceSpider(scrapy.Spider):
             yield self.article_request(entry.url, entry=entry, priority=-(rank // RANK_BUCKET),
                                        declared_language=declared_language)
 
+    @cached_property
+    def extract_workers(self) -> int:
+        """Worker processes of this crawl's pool (``MONITOR_PROCESS_POOL``); 0: none."""
+        return crawl_pool_size(self.crawler)
+
     async def off_reactor(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``function(*args, **kwargs)`` in an extract worker (a thread with the pool off): for parsing
         that can take longer than the reactor may be held (big listings, PDFs, charset sniffing)."""
-        return await run_off_reactor(crawl_pool(self.crawler), function, *args, **kwargs)
+        return await run_off_reactor(self.extract_workers, function, *args, **kwargs)
 
     def request_failed(self, failure: Failure) -> None:
         """Errback of every listing and article request: ``monitor/errors/<reason>`` and one log line."""

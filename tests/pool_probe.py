@@ -1,5 +1,6 @@
 """Runs inside an extract pool worker for tests; imports nothing itself, so it cannot hide what the worker loaded."""
 
+import os
 import sys
 
 
@@ -11,3 +12,21 @@ def loaded_packages() -> set[str]:
 def malloc_tuning() -> dict[str, int] | None:
     """What ``monitor.crawl.allocator`` applied in this worker (None: never asked to)."""
     return sys.modules["monitor.crawl.allocator"]._applied  # type: ignore[attr-defined, no-any-return]
+
+
+def die() -> None:
+    """Kill this worker at once, as a segfaulting parser or the OOM killer would."""
+    os._exit(70)
+
+
+def die_once(marker: str) -> str:
+    """Kill this worker the first time (leaving ``marker``), answer "survived" after that."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(70)
+    return "survived"
+
+
+def pid() -> int:
+    """This worker's process id."""
+    return os.getpid()

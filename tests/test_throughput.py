@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from monitor.catalogue.fixtures import fixture_path
 from monitor.crawl.loop_lag import LagHistogram, _Probe
-from monitor.crawl.pool import available_cpus, pool_for, pool_size, shutdown_pools
+from monitor.crawl.pool import available_cpus, pool_for, pool_size, shutdown_pools, submit
 from monitor.db import connect
 from monitor.db.models import Article, ArticleTopic, CrawlRun
 from monitor.dedupe.models import ArticleSignature
@@ -29,7 +30,7 @@ from monitor.items import ArticleItem
 from monitor.replica import CATALOGUE, ReplicaServer
 from monitor.sitemaps import parse_sitemap
 from tests.conftest import CORPORA, REPO, run_monitor
-from tests.pool_probe import loaded_packages
+from tests.pool_probe import die, die_once, loaded_packages, pid
 
 FIELDS = ("title", "authors", "published", "language", "language_confidence", "declared_language",
           "description", "text", "content_hash", "taxonomy_version")
@@ -150,6 +151,19 @@ def test_pool_size_is_a_count_or_auto(tmp_path: Path) -> None:
     assert available_cpus(quota) == 1
     quota.write_text("max 100000\n")
     assert available_cpus(quota) == available_cpus(tmp_path / "missing") >= 1
+
+
+def test_a_dying_worker_is_replaced_and_its_task_retried_once(tmp_path: Path) -> None:
+    """A parser crash on a hostile page kills its worker: without a fresh pool every later page would fail."""
+    try:
+        before = submit(1, pid).result(timeout=120)
+        assert submit(1, die_once, str(tmp_path / "marker")).result(timeout=120) == "survived"
+        with pytest.raises(BrokenProcessPool):  # a page that kills the fresh worker too: given up
+            submit(1, die).result(timeout=120)
+        assert submit(1, pow, 2, 10).result(timeout=120) == 1024  # and the crawl goes on
+        assert submit(1, pid).result(timeout=120) != before
+    finally:
+        shutdown_pools()
 
 
 def run_stats(db_url: str) -> list[dict[str, Any]]:

@@ -8,9 +8,13 @@ by every crawler) and awaits the result; 0 runs the same function in this
 process; ``"auto"`` (the default) is one worker per available CPU but one, the
 one left for the crawler's reactor, downloads and database writes. When a
 scheduler runs several crawls at once it says how many
-(``MONITOR_PARALLEL_CRAWLS``), and each takes its share of the CPUs. Workers are spawned (never forked from a process running a reactor)
-and warm the tagger and language profiles once, before their first page; they
-apply the same malloc tuning as this process (``monitor.crawl.allocator``).
+(``MONITOR_PARALLEL_CRAWLS``), and each takes its share of the CPUs. The same
+workers parse big feeds, sitemaps and PDFs (``run_off_reactor``).
+
+Workers are spawned (never forked from a process running a reactor) and warm
+the tagger and language profiles once, before their first page; they apply the
+same malloc tuning as this process (``monitor.crawl.allocator``). A pool broken
+by a dying worker is replaced (``submit``).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from pathlib import Path
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -87,11 +92,6 @@ def crawl_pool_size(crawler: Crawler) -> int:
                      crawls=crawler.settings.getint("MONITOR_PARALLEL_CRAWLS", 1))
 
 
-def crawl_pool(crawler: Crawler) -> ProcessPoolExecutor | None:
-    """The pool ``crawler``'s ``MONITOR_PROCESS_POOL`` setting asks for (None for 0)."""
-    return pool_for(crawl_pool_size(crawler))
-
-
 def shutdown_pools() -> None:
     """Stop every worker process this process started (idempotent)."""
     with _lock:
@@ -101,14 +101,58 @@ def shutdown_pools() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def run_in_pool(pool: ProcessPoolExecutor | None, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``function(*args, **kwargs)`` in a worker of ``pool`` (awaited without blocking the reactor), or here
-    for None.
+def submit(workers: int, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    """``function(*args, **kwargs)`` in the ``workers`` pool; a pool broken by a dying worker is replaced.
+
+    A worker that dies (a parser crashing on a hostile page, the kernel's OOM
+    killer) breaks the whole ``ProcessPoolExecutor``: every task in it fails with
+    ``BrokenProcessPool``, and so would every later one. Each failed task is
+    retried once in a fresh pool; one that breaks that pool too fails with
+    ``BrokenProcessPool`` (a task that shared both pools with it may fail with it:
+    it is not stored, so the next crawl fetches it again).
+    """
+    outer: Future[T] = Future()
+
+    def attempt(retries: int) -> None:
+        pool = pool_for(workers)
+        assert pool is not None, "submit() needs workers > 0"
+        try:
+            inner = pool.submit(function, *args, **kwargs)
+        except BrokenProcessPool as error:  # broken before this task got in
+            settle(pool, error, None, retries)
+            return
+        inner.add_done_callback(lambda done: settle(pool, done.exception(), done, retries))
+
+    def settle(pool: ProcessPoolExecutor, error: BaseException | None, done: Future[T] | None, retries: int) -> None:
+        if isinstance(error, BrokenProcessPool) and retries:
+            _discard(workers, pool)
+            attempt(retries - 1)
+        elif error is not None:
+            outer.set_exception(error)
+        else:
+            assert done is not None
+            outer.set_result(done.result())
+
+    attempt(1)
+    return outer
+
+
+def _discard(workers: int, pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool, so the next ``pool_for(workers)`` starts a fresh one."""
+    with _lock:
+        if _pools.get(workers) is pool:
+            del _pools[workers]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def run_in_pool(workers: int, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in one of ``workers`` worker processes (awaited without blocking the
+    reactor), or here for 0.
 
     ``function`` and its arguments must be picklable; its exceptions are raised
-    here as they were raised there.
+    here as they were raised there (``BrokenProcessPool``: see ``submit``).
     """
-    if pool is None:
+    if not workers:
         return function(*args, **kwargs)
     from twisted.internet import reactor  # the running one
 
@@ -117,22 +161,22 @@ async def run_in_pool(pool: ProcessPoolExecutor | None, function: Callable[..., 
     def done(future: Future[T]) -> None:
         reactor.callFromThread(_fire, deferred, future)  # type: ignore[attr-defined]
 
-    pool.submit(function, *args, **kwargs).add_done_callback(done)
+    submit(workers, function, *args, **kwargs).add_done_callback(done)
     return await maybe_deferred_to_future(deferred)
 
 
-async def run_off_reactor(pool: ProcessPoolExecutor | None, function: Callable[..., T], *args: Any,
-                          **kwargs: Any) -> T:
-    """``function(*args, **kwargs)`` in a worker of ``pool``, or in a reactor thread for None.
+async def run_off_reactor(workers: int, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in one of ``workers`` worker processes, or in a reactor thread for 0.
 
-    For parsers of big listings (a feed or sitemap of thousands of entries): in a
-    thread of this process they would still hold the GIL, and the collector's full
-    passes over the thousands of objects they build would stop the reactor for
-    hundreds of milliseconds; a worker process builds them on its own heap.
+    For parsing that can hold the reactor too long (a feed or sitemap of thousands
+    of entries, a PDF, sniffing a page's charset). Even in a thread of this process
+    it would hold the GIL, and the collector's full passes over the thousands of
+    objects a big listing builds would stop the reactor for hundreds of
+    milliseconds; a worker process builds them on its own heap.
     """
-    if pool is None:
+    if not workers:
         return await maybe_deferred_to_future(deferToThread(function, *args, **kwargs))
-    return await run_in_pool(pool, function, *args, **kwargs)
+    return await run_in_pool(workers, function, *args, **kwargs)
 
 
 def _fire(deferred: Deferred[T], future: Future[T]) -> None:
