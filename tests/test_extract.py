@@ -229,9 +229,18 @@ def test_title_different_kickers_before_the_same_headline_are_dropped() -> None:
     assert extract_article(html, "https://ex.ch/a").title == core
     # one shared kicker stays: it is part of the headline
     head = ("<meta property='og:title' content='Rail pass: commuters pay 60 percent less'>"
-            + _ld_headline("Rail pass: commuters save 60 percent on buses and trains"))
+            "<meta name='twitter:title' content='Rail pass: commuters save 60 percent on buses and trains'>")
     html = page(head, before="<h1>Rail pass: commuters pay 60 percent less</h1>")
     assert extract_article(html, "https://ex.de/a").title == "Rail pass: commuters pay 60 percent less"
+
+
+def test_title_jsonld_headline_outweighs_og_title_and_h1_unless_cut_short() -> None:
+    declared, display = "Starmer defiant over taking gifts from Lord Alli", "Starmer suggests he keeps taking gifts"
+    head = f"<meta property='og:title' content='{display}'>{_ld_headline(declared)}<title>{display} | EX</title>"
+    html = page(head, before=f"<h1>{display}</h1>")
+    assert extract_article(html, "https://ex.co.uk/a").title == declared
+    head = f"<meta property='og:title' content='{display}'>{_ld_headline('Starmer defiant over taking gifts…')}"
+    assert extract_article(page(head, before=f"<h1>{display}</h1>"), "https://ex.co.uk/a").title == display
 
 
 def test_canonical_url_is_made_absolute() -> None:
