@@ -14,6 +14,7 @@ from dataclasses import fields
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from monitor.crawl import pool
 from monitor.crawl.pool import crawl_pool_size, run_in_pool
 from monitor.enrich import EmptyArticleError, analyse_article
 from monitor.items import ArticleItem
@@ -32,6 +33,9 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
         return cls(crawler)
+
+    def close_spider(self) -> None:
+        self.crawler.stats.set_value("monitor/pool/replaced", pool.replaced_pools)
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         source = getattr(self.crawler.spider, "source", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -164,6 +165,40 @@ def test_a_dying_worker_is_replaced_and_its_task_retried_once(tmp_path: Path) ->
         assert submit(1, pid).result(timeout=120) != before
     finally:
         shutdown_pools()
+
+
+def worker_processes(parent: int) -> list[int]:
+    """Live extract workers (``spawn_main`` children) of process ``parent``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z" and b"spawn_main" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_crawl_whose_worker_is_killed_stores_every_article(replica: ReplicaServer, both_paths: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    """SIGKILL the extract worker mid-crawl: a fresh pool takes over and nothing is lost."""
+    db_url = f"sqlite:///{tmp_path / 'killed.sqlite'}"
+    crawl_process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "crawl", "--catalogue", str(CATALOGUE), "--base-url", replica.base_url,
+         "--db", db_url, "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "MONITOR_PROCESS_POOL=1"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (workers := worker_processes(crawl_process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers, "the crawl started no extract worker"
+    os.kill(workers[0], signal.SIGKILL)
+    out, err = crawl_process.communicate(timeout=300)
+    assert crawl_process.returncode == 0, err[-3000:]
+    assert "an extract worker died" in err
+    assert sum(s.get("monitor/pool/replaced", 0) for s in run_stats(db_url)) >= 1
+    assert stored(db_url).keys() == stored(both_paths["pool"]).keys()
 
 
 def run_stats(db_url: str) -> list[dict[str, Any]]:

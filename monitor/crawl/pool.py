@@ -19,6 +19,7 @@ by a dying worker is replaced (``submit``).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -41,8 +42,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
 _pools: dict[int, ProcessPoolExecutor] = {}
 _lock = threading.Lock()
+replaced_pools = 0  # pools this process replaced after a worker died (stat monitor/pool/replaced)
 
 
 def available_cpus(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
@@ -139,9 +143,14 @@ def submit(workers: int, function: Callable[..., T], *args: Any, **kwargs: Any) 
 
 def _discard(workers: int, pool: ProcessPoolExecutor) -> None:
     """Forget a broken pool, so the next ``pool_for(workers)`` starts a fresh one."""
+    global replaced_pools
     with _lock:
-        if _pools.get(workers) is pool:
-            del _pools[workers]
+        if _pools.get(workers) is not pool:
+            return  # another task of the same pool got here first
+        del _pools[workers]
+        replaced_pools += 1
+    logger.warning("an extract worker died (a parser crash or the OOM killer?): starting a fresh pool of %d and "
+                   "retrying the pages it held", workers)
     pool.shutdown(wait=False, cancel_futures=True)
 
 
