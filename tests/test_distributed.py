@@ -120,15 +120,18 @@ def test_two_workers_crawl_the_replica_once_into_postgresql(replica: ReplicaServ
 
     stored_by_worker = [sum(run["stored"] for run in runs) for runs in outputs]
     assert all(n > 0 for n in stored_by_worker), (stored_by_worker, [e[-2000:] for e in errors])
-    assert sum(stored_by_worker) == len(TRUTH_ARTICLES)
     engine = connect(postgres_url)
     with engine.connect() as connection:
         urls = connection.execute(select(Article.canonical_url)).scalars().all()
         runs = connection.execute(select(func.count()).select_from(CrawlRun)
                                   .where(CrawlRun.status == "finished")).scalar_one()
         stories = dict(connection.execute(select(Article.canonical_url, Article.story_id)).all())
+    expected = {canonicalize_url(truth_url(replica.base_url, t)) for t in TRUTH_ARTICLES}
+    # on a miss, say which article and what each worker's runs and log said about it
+    diagnosis = (stored_by_worker, sorted(expected - set(urls)), outputs, [e[-3000:] for e in errors])
+    assert sum(stored_by_worker) == len(TRUTH_ARTICLES), diagnosis
     assert len(urls) == len(set(urls)) == len(TRUTH_ARTICLES)
-    assert set(urls) == {canonicalize_url(truth_url(replica.base_url, t)) for t in TRUTH_ARTICLES}
+    assert set(urls) == expected
     assert runs == 6  # each worker recorded a run for each of its three sources
     by_path = {(t["site"], t["path"]): t for t in TRUTH_ARTICLES}
     for truth in (t for t in TRUTH_ARTICLES if t["duplicate_of"]):  # wire copies joined one story across workers
