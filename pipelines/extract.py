@@ -14,8 +14,8 @@ from dataclasses import fields
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from monitor.crawl import pool
-from monitor.crawl.pool import crawl_pool_size, run_in_pool
+from monitor.crawl.pool import pools_replaced, run_in_pool
+from monitor.crawl.pool_size import crawl_pool_size
 from monitor.enrich import EmptyArticleError, analyse_article
 from monitor.items import ArticleItem
 
@@ -35,7 +35,7 @@ class ExtractPipeline:
         return cls(crawler)
 
     def close_spider(self) -> None:
-        self.crawler.stats.set_value("monitor/pool/replaced", pool.replaced_pools)
+        self.crawler.stats.set_value("monitor/pool/replaced", pools_replaced())
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         source = getattr(self.crawler.spider, "source", None)

@@ -25,7 +25,8 @@ from twisted.python.failure import Failure
 from monitor.catalogue import Source
 from monitor.crawl.bodies import body_problem, page_text
 from monitor.crawl.failures import record_failure, record_page_problem
-from monitor.crawl.pool import crawl_pool_size, run_off_reactor
+from monitor.crawl.pool import run_off_reactor
+from monitor.crawl.pool_size import crawl_pool_size
 from monitor.dates import parse_datetime
 from monitor.extract.encoding import decode_html
 from monitor.extract.pdf import is_pdf, pdf_to_html

@@ -19,7 +19,7 @@ from monitor.db import connect
 from monitor.db.models import CrawlRun
 from monitor.replica import CATALOGUE, ReplicaServer
 from monitor.schedule.daemon import Scheduler, SchedulerOptions
-from monitor.crawl.pool import pool_size
+from monitor.crawl.pool_size import pool_size
 from monitor.schedule.launchers import LocalLauncher
 from monitor.schedule.policy import cadence_for
 from monitor.schedule.state import load_states, now_utc

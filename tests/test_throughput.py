@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from monitor.catalogue.fixtures import fixture_path
 from monitor.crawl.loop_lag import LagHistogram, _Probe
-from monitor.crawl.pool import available_cpus, pool_for, pool_size, shutdown_pools, submit
+from monitor.crawl.pool import pool_for, shutdown_pools, submit
+from monitor.crawl.pool_size import available_cpus, pool_size
 from monitor.db import connect
 from monitor.db.models import Article, ArticleTopic, CrawlRun
 from monitor.dedupe.models import ArticleSignature

@@ -5,11 +5,9 @@ CPU per page; on the reactor thread they stall downloads and use one core.
 With ``MONITOR_PROCESS_POOL = N`` (N > 0) the extract pipeline sends each page
 to one of N worker processes (one ``ProcessPoolExecutor`` per process, shared
 by every crawler) and awaits the result; 0 runs the same function in this
-process; ``"auto"`` (the default) is one worker per available CPU but one, the
-one left for the crawler's reactor, downloads and database writes. When a
-scheduler runs several crawls at once it says how many
-(``MONITOR_PARALLEL_CRAWLS``), and each takes its share of the CPUs. The same
-workers parse big feeds, sitemaps and PDFs (``run_off_reactor``).
+process; ``"auto"`` (the default) sizes the pool to this crawl's share of the
+CPUs (``monitor.crawl.pool_size``). The same workers parse big feeds, sitemaps
+and PDFs (``run_off_reactor``).
 
 Workers are spawned (never forked from a process running a reactor) and warm
 the tagger and language profiles once, before their first page; they apply the
@@ -21,13 +19,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
@@ -37,43 +33,13 @@ from twisted.python.failure import Failure
 from monitor.crawl.allocator import applied_tuning
 from monitor.crawl.worker import initialize_worker
 
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 _pools: dict[int, ProcessPoolExecutor] = {}
 _lock = threading.Lock()
-replaced_pools = 0  # pools this process replaced after a worker died (stat monitor/pool/replaced)
-
-
-def available_cpus(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
-    """CPUs this process may use: its affinity mask, capped by a cgroup v2 CPU quota (containers)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        quota, period = cgroup.read_text().split()[:2]
-    except (OSError, ValueError):
-        return cpus
-    if quota == "max":
-        return cpus
-    return max(1, min(cpus, int(quota) // int(period)))
-
-
-def pool_size(setting: object, cpus: int | None = None, crawls: int = 1) -> int:
-    """Worker processes for a ``MONITOR_PROCESS_POOL`` value: a count >= 0, or ``"auto"``: this crawl's share
-    of the CPUs (``crawls`` running at once) but one."""
-    if isinstance(setting, str) and setting.strip().lower() == "auto":
-        return max(1, (available_cpus() if cpus is None else cpus) // max(1, crawls) - 1)
-    try:
-        workers = int(setting)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        workers = -1
-    if workers < 0 or isinstance(setting, float | bool):
-        raise ValueError(f"MONITOR_PROCESS_POOL: expected a number of worker processes >= 0 or 'auto', "
-                         f"got {setting!r}")
-    return workers
+_replaced = 0  # pools this process replaced after a worker died
 
 
 def pool_for(workers: int) -> ProcessPoolExecutor | None:
@@ -90,10 +56,9 @@ def pool_for(workers: int) -> ProcessPoolExecutor | None:
         return _pools[workers]
 
 
-def crawl_pool_size(crawler: Crawler) -> int:
-    """The worker processes ``crawler``'s ``MONITOR_PROCESS_POOL`` setting asks for."""
-    return pool_size(crawler.settings.get("MONITOR_PROCESS_POOL", 0),
-                     crawls=crawler.settings.getint("MONITOR_PARALLEL_CRAWLS", 1))
+def pools_replaced() -> int:
+    """How many broken pools this process has replaced (stat ``monitor/pool/replaced``)."""
+    return _replaced
 
 
 def shutdown_pools() -> None:
@@ -143,12 +108,12 @@ def submit(workers: int, function: Callable[..., T], *args: Any, **kwargs: Any) 
 
 def _discard(workers: int, pool: ProcessPoolExecutor) -> None:
     """Forget a broken pool, so the next ``pool_for(workers)`` starts a fresh one."""
-    global replaced_pools
+    global _replaced
     with _lock:
         if _pools.get(workers) is not pool:
             return  # another task of the same pool got here first
         del _pools[workers]
-        replaced_pools += 1
+        _replaced += 1
     logger.warning("an extract worker died (a parser crash or the OOM killer?): starting a fresh pool of %d and "
                    "retrying the pages it held", workers)
     pool.shutdown(wait=False, cancel_futures=True)
