@@ -33,7 +33,7 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--base-url", help="Replace {{REPLICA}} in catalogue URLs with this base URL (offline replicas).")
 @DB_OPTION
 @click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Crawls running at the same time.")
+              help="Crawls running at the same time (each crawl's 'auto' extract pool takes its share of the CPUs).")
 @click.option("--interval-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Multiply every catalogue interval (e.g. 0.001 turns an hour into 3.6 s; for tests).")
 @click.option("--jitter", type=click.FloatRange(0, 1, max_open=True), default=0.1, show_default=True,
