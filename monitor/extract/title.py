@@ -25,9 +25,9 @@ the headline fields confirms nothing (pages often set the kicker apart there).
 The JSON-LD ``headline`` (schema.org's NewsArticle headline, what the publisher
 declares to search engines) outweighs any two other fields together: where og:title
 and ``<h1>`` say something else, the gold of three corpora follows JSON-LD more often
-than not (bench/BENCHMARKS.md). A field cut short with an
-ellipsis backs its text with half its weight. The other weights were fitted on half
-of the fundus publishers and checked on the other half (bench/extraction.py).
+than not (bench/BENCHMARKS.md). A field cut short with an ellipsis backs its text
+with half its weight. The other weights were fitted on half of the fundus
+publishers and checked on the other half (bench/extraction.py).
 """
 
 from __future__ import annotations
