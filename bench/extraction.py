@@ -7,7 +7,7 @@ author set and publication date (calendar day in the article's own offset or in
 UTC) after case/punctuation/space normalisation, on fundus, Readability's test
 pages and trafilatura's evaluation set. CPU time is per page (process time).
 
-    python bench/extraction.py [--corpus NAME ...] [--limit N] [--split dev|check|all] [--json] [-v]
+    python bench/extraction.py [--corpus NAME ...] [--limit N | --quick] [--split dev|check|all] [--json] [-v]
     python bench/extraction.py --fallbacks
 
 ``--fallbacks`` scores only the main text, with trafilatura's readability/jusText
@@ -272,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--fallbacks", action="store_true", help="only: body F1 and CPU per fallback policy")
     parser.add_argument("-v", "--verbose", action="store_true", help="print our metadata misses")
+    parser.add_argument("--quick", action="store_true", help="at most 30 pages per corpus (unless --limit)")
     args = parser.parse_args(argv)
+    if args.quick and args.limit is None:
+        args.limit = 30
     if not CORPORA.is_dir():
         parser.error(f"corpora not found at {CORPORA}")
     if args.fallbacks:

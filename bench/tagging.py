@@ -1,7 +1,7 @@
 """Benchmark: topic tagging time per ~5,000-character article with 10, 100 and
 500 topics, against a naive one-regex-per-topic baseline.
 
-    .venv/bin/python bench/tagging.py [--articles 20] [--repeat 15] [--before REV]
+    .venv/bin/python bench/tagging.py [--articles 20] [--repeat 15] [--before REV] [--quick]
 
 ``--before REV`` also loads ``monitor/topics`` as of git revision REV (as a
 separate package) and measures both taggers alternately in the same run, so the
@@ -164,7 +164,10 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--before", metavar="REV", help="also measure the tagger of this git revision")
+    ap.add_argument("--quick", action="store_true", help="5 articles, best of 3 runs")
     args = ap.parse_args()
+    if args.quick:
+        args.articles, args.repeat = 5, 3
     before = load_before(args.before) if args.before else None
     base = Taxonomy.load()
     for label, docs in (("real single-subject news (fundus)", real_articles(args.articles)),

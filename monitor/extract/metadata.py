@@ -20,7 +20,7 @@ from ..dates import parse_datetime
 from .jsonld import JsonLd
 from .title import choose_title
 
-__all__ = ["meta_map", "find_title", "find_published", "find_language", "find_canonical", "site_names", "first_text"]
+__all__ = ["meta_map", "find_title", "title_candidates", "find_published", "find_language", "find_canonical", "site_names", "first_text"]
 
 _DATE_META = ("article:published_time", "og:published_time", "article:published", "datepublished",
               "date", "pubdate", "publishdate", "publish-date", "publish_date", "published_time",
@@ -94,13 +94,13 @@ def _h1_texts(tree: HtmlElement) -> list[str]:
     return texts
 
 
-def find_title(tree: HtmlElement, meta: dict[str, list[str]], ld: JsonLd, sites: list[str]) -> str | None:
-    """The headline, chosen by agreement among h1, JSON-LD, OpenGraph, Twitter and <title>."""
+def title_candidates(tree: HtmlElement, meta: dict[str, list[str]], ld: JsonLd) -> list[tuple[str, str | None]]:
+    """The page's competing headline fields as ``(source, text)``, in tie-breaking order."""
     h1s = _h1_texts(tree)
     title_el = tree.find(".//title")
     # Order breaks ties (measured on the bench corpora: h1 > og > JSON-LD did best; <title>
     # carries the most decoration so it comes last).
-    candidates = [
+    return [
         *((f"h1-{i}", t) for i, t in enumerate(h1s)),
         ("og", (meta.get("og:title") or [None])[0]),
         ("jsonld", first_text(ld.first("headline")) or first_text(ld.first("name"))),
@@ -108,7 +108,11 @@ def find_title(tree: HtmlElement, meta: dict[str, list[str]], ld: JsonLd, sites:
         ("twitter", (meta.get("twitter:title") or [None])[0]),
         ("title", title_el.text_content() if title_el is not None else None),
     ]
-    return choose_title(candidates, sites)
+
+
+def find_title(tree: HtmlElement, meta: dict[str, list[str]], ld: JsonLd, sites: list[str]) -> str | None:
+    """The headline, chosen by agreement among h1, JSON-LD, OpenGraph, Twitter and <title>."""
+    return choose_title(title_candidates(tree, meta, ld), sites)
 
 
 def _time_elements(tree: HtmlElement) -> list[str]:
