@@ -45,3 +45,9 @@ def test_missing_and_escaping_paths_are_404(site: ReplicaServer, path: str) -> N
     with pytest.raises(urllib.error.HTTPError) as error:
         get(site.base_url + path)
     assert error.value.code == 404
+
+
+def test_listen_backlog_takes_a_crawlers_burst(site: ReplicaServer) -> None:
+    # socketserver's default backlog of 5 made bursts of connections wait out SYN retransmits.
+    assert site.httpd.request_queue_size >= 1024
+    assert site.httpd.socket.getsockname()[0] == "127.0.0.1"

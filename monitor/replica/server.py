@@ -24,6 +24,14 @@ TEXT_TYPES = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=u
 INDEX_FILES = ("index.html", "index.xml", "index.json")
 
 
+class _ThreadingServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5. A crawl opening hundreds of connections at
+    # once then overflows it, and the kernel's SYN retransmits (1, 2, 4, 8 s) stall the crawl
+    # for seconds, which no real outlet's server does.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class ReplicaServer:
     """Serves a directory of sites on 127.0.0.1 in a background thread.
 
@@ -35,8 +43,7 @@ class ReplicaServer:
         self.mtime = mtime
         self.requests: list[str] = []
         handler = type("Handler", (_ReplicaHandler,), {"replica": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _ThreadingServer(("127.0.0.1", port), handler)
         self._thread: threading.Thread | None = None
 
     @property
