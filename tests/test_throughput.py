@@ -137,6 +137,27 @@ def test_a_worker_loads_only_the_analysis_side() -> None:
     assert parsed_sitemap == parse_sitemap(sitemap_body, "https://www.euractiv.com/s.xml.gz") and parsed_sitemap.entries
 
 
+def test_a_pooled_crawl_leaves_the_analysis_and_dashboard_libraries_out_of_the_crawler(
+        replica: ReplicaServer, tmp_path: Path) -> None:
+    """The crawler reads and compares stored signatures; datasketch (scipy, redis) computes them in the
+    worker. The dashboard's tables are among the crawler's models, its web framework is not."""
+    db_url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    script = (
+        "import sys, json\n"
+        "from monitor.cli import cli\n"
+        f"cli(['crawl', 'b2', '--catalogue', {str(CATALOGUE)!r}, '--base-url', {replica.base_url!r}, '--db',"
+        f" {db_url!r}, '--set', 'MONITOR_PROCESS_POOL=1'], standalone_mode=False)\n"
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert '"stored": ' in lines[0] and '"stored": 0' not in lines[0]
+    loaded = set(json.loads(lines[-1]))
+    assert {"scrapy", "sqlalchemy", "numpy"} <= loaded
+    assert not loaded & {"datasketch", "scipy", "fastapi", "jinja2"}
+
+
 def test_pool_size_is_a_count_or_auto(tmp_path: Path) -> None:
     assert pool_for(0) is None
     assert [pool_size(value) for value in (0, 3, "2", " 4 ")] == [0, 3, 2, 4]

@@ -22,13 +22,15 @@ import re
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.hashfunc import sha1_hash32
 
 from monitor.dedupe.boilerplate import strip_boilerplate
 from monitor.dedupe.normalize import normalize_text
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 __all__ = ["Signature", "signature", "shingles", "similarity", "NUM_PERM", "SHINGLE_WORDS", "MIN_WORDS"]
 
@@ -118,6 +120,11 @@ def shingles(text: str, k: int = SHINGLE_WORDS) -> set[str]:
 
 @lru_cache(maxsize=1)
 def _template() -> MinHash:
+    # Imported here, not at the top: datasketch's package loads all its sketches (scipy,
+    # redis; ~45 MB, ~0.5 s), and only the process computing signatures needs MinHash.
+    # The crawler, which reads and compares stored signatures, then never loads it.
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32")
 
 
@@ -131,7 +138,9 @@ def signature(text: str) -> Signature | None:
         return None
     grams = {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
     template = _template()
-    mh = MinHash(permutations=template.permutations, scheme="affine32", hashfunc=sha1_hash32)
+    from datasketch.hashfunc import sha1_hash32
+
+    mh = type(template)(permutations=template.permutations, scheme="affine32", hashfunc=sha1_hash32)
     mh.update_batch([g.encode("utf-8") for g in grams])
     return Signature(mh.hashvalues, len(grams))
 
