@@ -32,6 +32,7 @@ MONITOR_PARALLEL_CRAWLS = 1  # crawls sharing this machine's CPUs; `monitor sche
 # here for the extract workers; with one crawler per source the default let 40 sources hold ~1 GB of pages.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 MONITOR_LOOP_LAG_INTERVAL = 0.01  # seconds between reactor lag probes (stats monitor/loop_lag/*); 0: off
+MONITOR_REACTOR_STEPS = False  # time every reactor callback (stats monitor/reactor/*); costs 2 clock reads each
 MONITOR_GC_FREEZE = True  # move the startup heap out of the collector's full passes (monitor/crawl/gcfreeze.py)
 MONITOR_TUNE_MALLOC = True  # glibc: 2 arenas, blocks > 128 KB on mmap; less memory kept (monitor/crawl/allocator.py)
 # Waiting requests go to a temporary disk queue (monitor/crawl/queue.py): a backfill's queue costs no memory
@@ -54,6 +55,7 @@ EXTENSIONS = {
     "monitor.crawl.allocator.TuneMalloc": 470,
     "monitor.crawl.gcfreeze.GcFreeze": 480,
     "monitor.crawl.loop_lag.LoopLagProbe": 490,  # before the recorder: its stats are saved at spider close
+    "monitor.crawl.reactor_steps.ReactorStepTimer": 495,
     "monitor.crawl.runs.CrawlRunRecorder": 500,
     "monitor.crawl.progress.ProgressReporter": 520,
 }

@@ -197,7 +197,8 @@ def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
                 extra: dict[str, object] | None = None, rss_every: float = 0.5,
                 progress: bool = False, shipped_politeness: bool = False) -> dict[str, object]:
     db = root / f"crawl-{time.monotonic_ns()}.sqlite"
-    settings = {**({"LOG_LEVEL": "WARNING"} if shipped_politeness else DOWNLOAD_SETTINGS), **(extra or {})}
+    settings = {**({"LOG_LEVEL": "WARNING"} if shipped_politeness else DOWNLOAD_SETTINGS),
+                "MONITOR_REACTOR_STEPS": True, **(extra or {})}
     if pool is not None:
         settings["MONITOR_PROCESS_POOL"] = pool
     settings.pop("LOG_LEVEL")
@@ -241,9 +242,18 @@ def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
         "cpu_lag_p99_ms": max((float(s.get("monitor/loop_lag/cpu_p99_ms", 0)) for s in stats), default=0.0),
         "gc_full_passes": max((int(s.get("monitor/gc/full_passes", 0)) for s in stats), default=0),
         "gc_full_max_ms": max((float(s.get("monitor/gc/full_max_ms", 0)) for s in stats), default=0.0),
+        **longest_step(stats),
         "peak_rss": max((r for _, r, _ in samples), default=0),
         "peak_main_rss": max((m for _, _, m in samples), default=0), "rss": samples,
     }
+
+
+def longest_step(stats: list[dict[str, object]]) -> dict[str, object]:
+    """The longest single reactor callback over all crawlers (``monitor.crawl.reactor_steps``)."""
+    longest = max(stats, key=lambda s: float(s.get("monitor/reactor/step_max_ms", 0)), default={})
+    return {"step_max_ms": float(longest.get("monitor/reactor/step_max_ms", 0)),
+            "step_max_what": longest.get("monitor/reactor/step_max_what", ""),
+            "steps_over_100ms": max((int(s.get("monitor/reactor/steps_over_100ms", 0)) for s in stats), default=0)}
 
 
 # --- CPU per article, in process ---------------------------------------------------------------------
@@ -391,6 +401,8 @@ def report(args: argparse.Namespace, bare: dict, full: dict, inproc: dict | None
     print(f"    reactor loop lag (wall): max {full['lag_max_ms']:.0f} ms, p99 {full['lag_p99_ms']:.0f} ms; "
           f"reactor CPU between 10 ms ticks: max {full['cpu_lag_max_ms']:.0f} ms, p99 {full['cpu_lag_p99_ms']:.0f} ms "
           f"(target max <= 100); {full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms")
+    print(f"    longest single reactor step: {full['step_max_ms']:.0f} ms CPU ({full['step_max_what']}); "
+          f"steps over 100 ms: {full['steps_over_100ms']}")
     print(f"    peak RSS: {full['peak_rss'] / 2**20:.0f} MB crawler + pool, {full['peak_main_rss'] / 2**20:.0f} MB crawler")
     if inproc:
         r = inproc["pages"] / inproc["seconds"]
@@ -411,7 +423,8 @@ def report_memory(full: dict, args: argparse.Namespace) -> None:
         print(f"  t={seconds:6.0f} s  RSS {rss / 2**20:7.0f} MB (crawler {main / 2**20:.0f} MB)")
     print(f"peak RSS {full['peak_rss'] / 2**20:.0f} MB (crawler alone {full['peak_main_rss'] / 2**20:.0f} MB); loop lag max {full['lag_max_ms']:.0f} ms, "
           f"p99 {full['lag_p99_ms']:.0f} ms; reactor CPU between ticks max {full['cpu_lag_max_ms']:.0f} ms; "
-          f"{full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms")
+          f"{full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms; longest single reactor "
+          f"step {full['step_max_ms']:.0f} ms ({full['step_max_what']}), {full['steps_over_100ms']} over 100 ms")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ and the progress reporter report. No timing asserts: the numbers are for bench/t
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import gzip
 import json
@@ -23,6 +24,8 @@ from monitor.catalogue.fixtures import fixture_path
 from monitor.crawl.loop_lag import LagHistogram, _Probe
 from monitor.crawl.pool import pool_for, shutdown_pools, submit
 from monitor.crawl.pool_size import available_cpus, pool_size
+from monitor.crawl.reactor_steps import StepRecord
+from monitor.crawl.reactor_steps import _timer as step_timer
 from monitor.db import connect
 from monitor.db.models import Article, ArticleTopic, CrawlRun
 from monitor.dedupe.models import ArticleSignature
@@ -79,7 +82,7 @@ def stories(db_url: str) -> set[frozenset[str]]:
 def both_paths(replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("throughput")
     pooled, in_process = f"sqlite:///{folder / 'pool.sqlite'}", f"sqlite:///{folder / 'inproc.sqlite'}"
-    crawl(replica, pooled, "--set", "MONITOR_PROCESS_POOL=2")
+    crawl(replica, pooled, "--set", "MONITOR_PROCESS_POOL=2", "--set", "MONITOR_REACTOR_STEPS=True")
     crawl(replica, in_process, "--set", "MONITOR_PROCESS_POOL=0")
     return {"pool": pooled, "in_process": in_process}
 
@@ -241,6 +244,37 @@ def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str])
         assert 0 <= stats["monitor/loop_lag/p99_ms"] <= stats["monitor/loop_lag/max_ms"]
         assert 0 <= stats["monitor/loop_lag/cpu_p99_ms"] <= stats["monitor/loop_lag/cpu_max_ms"]
         assert stats["monitor/gc/full_passes"] >= 0 and stats["monitor/gc/full_max_ms"] >= 0
+        assert stats["monitor/reactor/step_max_ms"] > 0 and stats["monitor/reactor/step_max_what"]
+        assert stats["monitor/reactor/steps_over_100ms"] >= 0
+    assert "monitor/reactor/step_max_ms" not in run_stats(both_paths["in_process"])[0]  # off by default
+
+
+def test_step_timer_names_the_one_long_step_and_restores_asyncio() -> None:
+    original = asyncio.Handle._run
+    record, other = StepRecord(), StepRecord()
+
+    def hold_the_loop() -> None:
+        started = time.thread_time()
+        while time.thread_time() - started < 0.15:
+            pass
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(50):
+            loop.call_soon(lambda: None)
+        loop.call_soon(hold_the_loop)
+        await asyncio.sleep(0.05)
+        step_timer.detach(other)  # one record leaving does not unwrap the others
+
+    step_timer.attach(record)
+    step_timer.attach(other)
+    try:
+        asyncio.run(main())
+    finally:
+        step_timer.detach(record)
+    assert asyncio.Handle._run is original
+    assert record.max_ms >= 150 and record.over_limit == 1
+    assert "hold_the_loop" in record.max_what
 
 
 def test_crawl_stats_record_the_malloc_tuning(both_paths: dict[str, str]) -> None:
