@@ -24,8 +24,7 @@ from monitor.catalogue.fixtures import fixture_path
 from monitor.crawl.loop_lag import LagHistogram, _Probe
 from monitor.crawl.pool import pool_for, shutdown_pools, submit
 from monitor.crawl.pool_size import available_cpus, pool_size
-from monitor.crawl.reactor_steps import StepRecord
-from monitor.crawl.reactor_steps import _timer as step_timer
+from monitor.crawl.reactor_steps import StepRecord, process_timer
 from monitor.db import connect
 from monitor.db.models import Article, ArticleTopic, CrawlRun
 from monitor.dedupe.models import ArticleSignature
@@ -264,14 +263,14 @@ def test_step_timer_names_the_one_long_step_and_restores_asyncio() -> None:
             loop.call_soon(lambda: None)
         loop.call_soon(hold_the_loop)
         await asyncio.sleep(0.05)
-        step_timer.detach(other)  # one record leaving does not unwrap the others
+        process_timer.detach(other)  # one record leaving does not unwrap the others
 
-    step_timer.attach(record)
-    step_timer.attach(other)
+    process_timer.attach(record)
+    process_timer.attach(other)
     try:
         asyncio.run(main())
     finally:
-        step_timer.detach(record)
+        process_timer.detach(record)
     assert asyncio.Handle._run is original
     assert record.max_ms >= 150 and record.over_limit == 1
     assert "hold_the_loop" in record.max_what

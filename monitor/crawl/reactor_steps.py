@@ -85,7 +85,7 @@ class _StepTimer:
             self._original = None
 
 
-_timer = _StepTimer()
+process_timer = _StepTimer()  # one wrapper per process, shared by every crawler in it
 
 
 class ReactorStepTimer:
@@ -105,10 +105,10 @@ class ReactorStepTimer:
         return extension
 
     def spider_opened(self) -> None:
-        _timer.attach(self.record)
+        process_timer.attach(self.record)
 
     def spider_closed(self) -> None:
-        _timer.detach(self.record)
+        process_timer.detach(self.record)
         stats: Any = self.crawler.stats
         stats.set_value("monitor/reactor/step_max_ms", round(self.record.max_ms, 1))
         stats.set_value("monitor/reactor/step_max_what", self.record.max_what)
