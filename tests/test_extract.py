@@ -10,8 +10,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from lxml.html import HtmlElement, HtmlElementClassLookup, tostring
+from trafilatura.utils import load_html as trafilatura_load_html
 
-from monitor.extract import Extracted, extract_article
+from monitor.extract import Extracted, extract_article, parse_html
+from monitor.extract.parser import C_LOOKUP, PARSER, load_tree
 from monitor.extract.authors import clean_authors
 from monitor.extract.encoding import decode_html
 from monitor.extract.metadata import domain_label
@@ -328,3 +331,41 @@ def test_fundus_sample_accuracy() -> None:
     assert title / n >= 0.8, f"title accuracy {title}/{n}"
     assert authors / n >= 0.78, f"author accuracy {authors}/{n}"
     assert dates / n >= 0.9, f"date accuracy {dates}/{n}"
+
+
+def test_pages_parse_with_the_c_element_lookup() -> None:
+    tree = parse_html("<html><body><form><input name=q></form><p>text</p></body></html>")
+    assert [type(el) for el in tree.iter("form", "input", "p")] == [HtmlElement] * 3  # not FormElement, InputElement
+
+
+@pytest.mark.skipif(not (CORPORA / "fundus-parser-testdata").is_dir(), reason="shared corpora not present")
+def test_extraction_is_the_same_with_lxml_htmls_own_element_classes() -> None:
+    """The C lookup drops lxml.html's form classes only; no extracted field may change."""
+    root = CORPORA / "fundus-parser-testdata"
+    rows = [json.loads(line) for line in (root / "index.jsonl").read_text().splitlines()][::8]
+    pages = [(gzip.decompress((root / row["file"]).read_bytes()), row["url"]) for row in rows]
+    with_c_lookup = [extract_article(html, url) for html, url in pages]
+    PARSER.set_element_class_lookup(HtmlElementClassLookup())
+    try:
+        assert type(parse_html("<html><body><form></form><p>x</p></body></html>")[0][0]) is not HtmlElement
+        with_python_lookup = [extract_article(html, url) for html, url in pages]
+    finally:
+        PARSER.set_element_class_lookup(C_LOOKUP)
+    assert len(pages) >= 19 and any(result.text for result in with_c_lookup)
+    assert with_c_lookup == with_python_lookup
+
+
+@pytest.mark.parametrize("text", [
+    "<html><body><p>plain</p></body></html>",
+    '<?xml version="1.0" encoding="utf-8"?><html><body><p>declared encoding in a str</p></body></html>',
+    "<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>doctype</p></body></html>",
+    "<html/><body><p>self-closed html tag</p></body>",
+    "just a sentence, no markup",
+    "<p>a fragment</p>",
+    "\x00\x01<html><body>control characters</body></html>",
+])
+def test_load_tree_parses_like_trafilatura(text: str) -> None:
+    ours, theirs = load_tree(text), trafilatura_load_html(text)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert tostring(ours) == tostring(theirs)

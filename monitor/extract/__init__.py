@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
 
 from .authors import find_authors
 from .body import extract_body
 from .encoding import decode_html
 from .jsonld import read_jsonld
 from .metadata import find_canonical, find_language, find_published, find_title, first_text, meta_map, site_names
+from .parser import load_tree
 
 __all__ = ["Extracted", "extract_article", "parse_html"]
 
@@ -42,7 +42,7 @@ def parse_html(html: str | bytes) -> HtmlElement:
     if not isinstance(html, (str, bytes, bytearray)):
         raise TypeError(f"extract_article: html must be str or bytes, got {type(html).__name__}")
     text = decode_html(html)
-    tree = load_html(text) if text.strip() else None
+    tree = load_tree(text) if text.strip() else None
     if tree is None:
         raise ValueError(f"extract_article: input is not parseable HTML ({len(html)} chars/bytes)")
     return tree
