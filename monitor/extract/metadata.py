@@ -20,7 +20,8 @@ from ..dates import parse_datetime
 from .jsonld import JsonLd
 from .title import choose_title
 
-__all__ = ["meta_map", "find_title", "title_candidates", "find_published", "find_language", "find_canonical", "site_names", "first_text"]
+__all__ = ["meta_map", "find_title", "title_candidates", "find_published", "find_language", "find_canonical",
+           "site_names", "first_text"]
 
 _DATE_META = ("article:published_time", "og:published_time", "article:published", "datepublished",
               "date", "pubdate", "publishdate", "publish-date", "publish_date", "published_time",
