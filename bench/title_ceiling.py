@@ -52,12 +52,10 @@ def load_rows(corpus: str) -> list[Row]:
 
 
 def fields(candidates: list[tuple[str, str | None]], sites: list[str]) -> dict[str, str]:
-    """Each source family's first text, cleaned and without the outlet's name."""
-    keys = title_rules._site_keys(sites)
+    """Each source family's first text, as ``choose_title`` sees it (cleaned, without the outlet's name)."""
     out: dict[str, str] = {}
-    for source, text in candidates:
-        if text:
-            out.setdefault(source.split("-")[0], title_rules.strip_site_name(title_rules.clean_title(text), keys))
+    for source, text in title_rules.clean_candidates(candidates, sites):
+        out.setdefault(source.split("-")[0], text)
     return out
 
 
@@ -70,7 +68,7 @@ def oracle(rows: list[Row]) -> float:
     for candidates, sites, gold in rows:
         forms = {norm(title_rules.clean_title(text)) for _, text in candidates if text}
         for text in fields(candidates, sites).values():
-            forms |= {norm(form) for form, _ in title_rules._variants(text)}
+            forms |= {norm(form) for form, _ in title_rules.title_forms(text)}
         hits += gold in forms
     return hits / len(rows)
 

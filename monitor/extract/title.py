@@ -37,7 +37,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["choose_title", "strip_site_name", "site_key"]
+__all__ = ["choose_title", "clean_candidates", "strip_site_name", "site_key", "title_forms"]
 
 _SEPARATORS = re.compile(r"\s+(?:[|–—·•»›⋆ǀ]{1,2}|-{1,2}|::|/{1,2})\s+|\s*[｜]\s*|\s*-{2,}\s*")
 _KICKER = re.compile(r"^([^:]{2,60}?)\s*:\s+(\S.{8,})$")
@@ -107,7 +107,7 @@ def _join(parts: list[str], seps: list[str], start: int, end: int) -> str:
     return out
 
 
-def _variants(title: str) -> list[tuple[str, str]]:
+def title_forms(title: str) -> list[tuple[str, str]]:
     """``(form, removed part)``: the title, then without the last / first separator segment or a kicker."""
     out = [(title, "")]
     parts = _SEPARATORS.split(title)
@@ -158,7 +158,7 @@ def _cut_differently(cuts: list[set[str]]) -> bool:
 
 def _forms(texts: list[str], families: list[str]) -> list[list[tuple[str, str]]]:
     """Each candidate's variants, plus any headline field that is its word-level start or end."""
-    forms = [_variants(text) for text in texts]
+    forms = [title_forms(text) for text in texts]
     for i, text in enumerate(texts):
         for other, family in zip(texts, families):
             if family in DECLARED and family != families[i] and (added := _contracted(other, text)) is not None:
@@ -189,12 +189,8 @@ def _support(forms: list[list[tuple[str, str]]], families: list[str]) -> dict[st
     return support
 
 
-def choose_title(candidates: list[tuple[str, str | None]], sites: Iterable[str]) -> str | None:
-    """Pick the best title from ``(source, text)`` pairs given in preference order.
-
-    *source* is one of the keys of ``WEIGHTS``, optionally with a ``-suffix``
-    ("h1-0", "h1-1"); unknown sources weigh 0.5.
-    """
+def clean_candidates(candidates: list[tuple[str, str | None]], sites: Iterable[str]) -> list[tuple[str, str]]:
+    """The candidates that can be a headline, cleaned and without the outlet's name, in their order."""
     site_keys = _site_keys(sites)
     cleaned: list[tuple[str, str]] = []
     for source, text in candidates:
@@ -202,6 +198,16 @@ def choose_title(candidates: list[tuple[str, str | None]], sites: Iterable[str])
             text = clean_title(text)
             if 1 < len(text) < 400 and not (site_key(text) & site_keys):  # a logo <h1> is no headline
                 cleaned.append((source, strip_site_name(text, site_keys)))
+    return cleaned
+
+
+def choose_title(candidates: list[tuple[str, str | None]], sites: Iterable[str]) -> str | None:
+    """Pick the best title from ``(source, text)`` pairs given in preference order.
+
+    *source* is one of the keys of ``WEIGHTS``, optionally with a ``-suffix``
+    ("h1-0", "h1-1"); unknown sources weigh 0.5.
+    """
+    cleaned = clean_candidates(candidates, sites)
     if not cleaned:
         return None
     families = [source.split("-")[0] for source, _ in cleaned]
