@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -119,13 +120,16 @@ def shingles(text: str, k: int = SHINGLE_WORDS) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def _template() -> MinHash:
+def _new_minhash() -> Callable[[], MinHash]:
+    """A maker of empty MinHashes that share one set of permutations (fixed seed)."""
     # Imported here, not at the top: datasketch's package loads all its sketches (scipy,
     # redis; ~45 MB, ~0.5 s), and only the process computing signatures needs MinHash.
     # The crawler, which reads and compares stored signatures, then never loads it.
     from datasketch import MinHash
+    from datasketch.hashfunc import sha1_hash32
 
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32")
+    permutations = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32").permutations
+    return partial(MinHash, permutations=permutations, scheme="affine32", hashfunc=sha1_hash32)
 
 
 def signature(text: str) -> Signature | None:
@@ -137,10 +141,7 @@ def signature(text: str) -> Signature | None:
     if len(tokens) < MIN_WORDS:
         return None
     grams = {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
-    template = _template()
-    from datasketch.hashfunc import sha1_hash32
-
-    mh = type(template)(permutations=template.permutations, scheme="affine32", hashfunc=sha1_hash32)
+    mh = _new_minhash()()
     mh.update_batch([g.encode("utf-8") for g in grams])
     return Signature(mh.hashvalues, len(grams))
 
