@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio.events
 import time
 from collections.abc import Callable
-from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -109,7 +108,7 @@ class ReactorStepTimer:
 
     def spider_closed(self) -> None:
         process_timer.detach(self.record)
-        stats: Any = self.crawler.stats
+        stats = self.crawler.stats
         stats.set_value("monitor/reactor/step_max_ms", round(self.record.max_ms, 1))
         stats.set_value("monitor/reactor/step_max_what", self.record.max_what)
         stats.set_value("monitor/reactor/steps_over_100ms", self.record.over_limit)
