@@ -30,3 +30,15 @@ def die_once(marker: str) -> str:
 def pid() -> int:
     """This worker's process id."""
     return os.getpid()
+
+
+class Parcel:
+    """A page stand-in that can be watched through a weak reference."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+
+def echo(value: object) -> object:
+    """The argument, sent back (a copy, through pickling)."""
+    return value

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
@@ -34,7 +35,7 @@ from monitor.items import ArticleItem
 from monitor.replica import CATALOGUE, ReplicaServer
 from monitor.sitemaps import parse_sitemap
 from tests.conftest import CORPORA, REPO, run_monitor
-from tests.pool_probe import die, die_once, loaded_packages, pid
+from tests.pool_probe import Parcel, die, die_once, echo, loaded_packages, pid
 
 FIELDS = ("title", "authors", "published", "language", "language_confidence", "declared_language",
           "description", "text", "content_hash", "taxonomy_version")
@@ -188,6 +189,26 @@ def test_a_dying_worker_is_replaced_and_its_task_retried_once(tmp_path: Path) ->
         assert submit(1, pow, 2, 10).result(timeout=120) == 1024  # and the crawl goes on
         assert submit(1, pid).result(timeout=120) != before
     finally:
+        shutdown_pools()
+
+
+def test_a_pooled_page_is_freed_without_waiting_for_the_collector() -> None:
+    """A reference cycle around a task would keep every page and its result until a full collection, which
+    then stalls the reactor while it frees them all."""
+    gc.disable()
+    try:
+        page = Parcel("text " * 1000)
+        future = submit(1, echo, page)
+        result = future.result(timeout=120)
+        assert isinstance(result, Parcel) and result.body == page.body
+        sent, returned = weakref.ref(page), weakref.ref(result)
+        del page, result, future
+        deadline = time.monotonic() + 10  # the pool's own threads let go of the task a moment later
+        while (sent() is not None or returned() is not None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sent() is None and returned() is None
+    finally:
+        gc.enable()
         shutdown_pools()
 
 

@@ -81,29 +81,36 @@ def submit(workers: int, function: Callable[..., T], *args: Any, **kwargs: Any) 
     it is not stored, so the next crawl fetches it again).
     """
     outer: Future[T] = Future()
-
-    def attempt(retries: int) -> None:
-        pool = pool_for(workers)
-        assert pool is not None, "submit() needs workers > 0"
-        try:
-            inner = pool.submit(function, *args, **kwargs)
-        except BrokenProcessPool as error:  # broken before this task got in
-            settle(pool, error, None, retries)
-            return
-        inner.add_done_callback(lambda done: settle(pool, done.exception(), done, retries))
-
-    def settle(pool: ProcessPoolExecutor, error: BaseException | None, done: Future[T] | None, retries: int) -> None:
-        if isinstance(error, BrokenProcessPool) and retries:
-            _discard(workers, pool)
-            attempt(retries - 1)
-        elif error is not None:
-            outer.set_exception(error)
-        else:
-            assert done is not None
-            outer.set_result(done.result())
-
-    attempt(1)
+    _attempt(outer, workers, 1, function, args, kwargs)
     return outer
+
+
+# Module-level rather than two closures calling each other: such closures form a
+# reference cycle through their cells, which would keep every page (the task's
+# arguments and its result) alive until the collector's next full pass.
+def _attempt(outer: Future[T], workers: int, retries: int, function: Callable[..., T],
+             args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    pool = pool_for(workers)
+    assert pool is not None, "submit() needs workers > 0"
+    try:
+        inner = pool.submit(function, *args, **kwargs)
+    except BrokenProcessPool as error:  # broken before this task got in
+        _settle(outer, workers, retries, pool, error, None, function, args, kwargs)
+        return
+    inner.add_done_callback(
+        lambda done: _settle(outer, workers, retries, pool, done.exception(), done, function, args, kwargs))
+
+
+def _settle(outer: Future[T], workers: int, retries: int, pool: ProcessPoolExecutor, error: BaseException | None,
+            done: Future[T] | None, function: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    if isinstance(error, BrokenProcessPool) and retries:
+        _discard(workers, pool)
+        _attempt(outer, workers, retries - 1, function, args, kwargs)
+    elif error is not None:
+        outer.set_exception(error)
+    else:
+        assert done is not None
+        outer.set_result(done.result())
 
 
 def _discard(workers: int, pool: ProcessPoolExecutor) -> None:
