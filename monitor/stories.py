@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -32,7 +33,13 @@ def find_article_id(engine: Engine, id_or_url: str) -> int:
 
 
 def story_of(engine: Engine, id_or_url: str) -> dict[str, Any]:
-    """The story an article belongs to: its original, every copy with outlet and similarity."""
+    """The story an article belongs to: its original, every copy with outlet and similarity.
+
+    ``story_id`` is the first copy this database stored (what ``duplicate_of`` points
+    at); ``original`` is the first copy published, which is what a reader means by it:
+    an outlet crawled before the one it copied does not become the source. Copies
+    without a date count as published when they were fetched.
+    """
     article_id = find_article_id(engine, id_or_url)
     with engine.connect() as connection:
         story_id = connection.execute(select(STORY_KEY).where(Article.id == article_id)).scalar_one()
@@ -46,11 +53,16 @@ def story_of(engine: Engine, id_or_url: str) -> dict[str, Any]:
     copies = [row._asdict() for row in rows]
     return {
         "story_id": story_id,
-        "original": next((c for c in copies if c["id"] == story_id), copies[0]),
+        "original": min(copies, key=_first_published),
         "outlets": sorted({c["outlet"] for c in copies}),
         "first_seen": min(c["fetched"] for c in copies),
         "copies": copies,
     }
+
+
+def _first_published(copy: dict[str, Any]) -> tuple[datetime, int]:
+    when = copy["published"] or copy["fetched"]
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)), copy["id"]
 
 
 def outlet_counts(connection: Connection, story_ids: list[int]) -> dict[int, int]:

@@ -172,3 +172,21 @@ def test_catalogue_selectors_override_extracted_fields(sites, db_url: str) -> No
     [(authors, title)] = query(db_url, "select authors, title from articles")
     assert "Ada Example" in authors
     assert title
+
+
+def test_the_first_published_copy_is_the_original_whichever_was_crawled_first(sites, db_url: str) -> None:
+    """An outlet crawled before the one it copied from must not be shown as the story's source."""
+    root, server, html = sites
+    later = '<head><meta property="article:published_time" content="2025-10-03T08:00:00+00:00">'
+    write_site(root, "wire", {"/a1/": html}, ["/a1/"])  # published 2025-10-02
+    write_site(root, "paper", {"/copy/": wire_copy(html).replace("<head>", later)}, ["/copy/"])
+    catalogue = write_catalogue(root, "wire", "paper")
+    assert crawl(server, catalogue, db_url, "paper")[0]["stored"] == 1  # the copy is stored first
+    assert crawl(server, catalogue, db_url, "wire")[0]["stored"] == 1
+    (copied, _), (original, story) = query(db_url, "select id, story_id from articles order by id")
+    assert story == copied  # the story is keyed by what was stored first ...
+    shown = json.loads(run_monitor("story", str(original), "--json", "--db", db_url).stdout)
+    assert shown["story_id"] == copied and shown["original"]["id"] == original  # ... its original is the first published
+    table = run_monitor("story", str(copied), "--db", db_url).stdout
+    original_line = next(line for line in table.splitlines() if "original" in line.split())
+    assert original_line.split()[0] == str(original)

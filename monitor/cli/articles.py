@@ -84,7 +84,7 @@ def story_command(id_or_url: str, as_json: bool, db_url: str | None) -> None:
                f"{len(story['outlets'])} outlet(s): {', '.join(story['outlets'])}\n")
     echo_table(["id", "source", "published", "similarity", "title"],
                [[c["id"], c["source"], isoformat(c["published"]) or "",
-                 "original" if c["id"] == story["story_id"] else c["similarity"], c["title"]]
+                 "original" if c["id"] == story["original"]["id"] else c["similarity"], c["title"]]
                 for c in story["copies"]], max_width=60)
 
 
