@@ -91,6 +91,19 @@ def test_declared_prior_tips_a_close_call_and_flags_disagreement() -> None:
     assert detect_language("", declared="de").disagrees is False
 
 
+def test_declaring_a_language_only_moves_towards_it() -> None:
+    """A declared language may win a close call, but never summons a third language or weakens the text's own."""
+    headlines = ["NATO mission", "NATO mission in Iraq", "EU sanctions on Iran", "Mission de l'OTAN en Irak"]
+    texts = headlines + [w for code in ("en", "fr", "de", "it") for w in eval_sample(code, 15)]
+    for text in texts:
+        plain = detect_language(text)
+        for declared in ("en", "fr", "de", "it", "et"):
+            result = detect_language(text, declared=declared)
+            assert result.language in (plain.language, declared), (text, declared, plain, result)
+            if result.language == plain.language == declared:
+                assert result.confidence >= plain.confidence, (text, declared, plain, result)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("fr-FR", "fr"), ("fr_FR", "fr"), ("French", "fr"), ("deu", "de"), ("ger", "de"), ("nb-NO", "no"),

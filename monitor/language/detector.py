@@ -211,15 +211,15 @@ def _detect_scored(sample: str, chunks: list[str], declared: list[str]) -> tuple
         share_mt = maltese_share(sample)
         if share_mt >= MALTESE_SHARE:
             return "mt", round(min(1.0, 0.5 + share_mt), 3)
+    # Whether the text alone is a close call decides if langdetect is asked; the declared
+    # languages come after, so declaring one can neither summon nor silence that second opinion.
+    if max(_softmax(scores).values()) < LANGDETECT_BELOW:
+        _langdetect_vote(sample, scores)
     for code in declared:
         if code in scores:
             scores[code] += PRIOR_BONUS
     posterior = _softmax(scores)
     best = max(posterior, key=posterior.__getitem__)
-    if posterior[best] < LANGDETECT_BELOW:
-        _langdetect_vote(sample, scores)
-        posterior = _softmax(scores)
-        best = max(posterior, key=posterior.__getitem__)
     return best, round(posterior[best], 3)
 
 
