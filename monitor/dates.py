@@ -32,6 +32,7 @@ _TZ_ABBREVIATIONS: dict[str, int | tzinfo] = {
 }
 _HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 _EPOCH = re.compile(r"^\d{10}(\d{3})?$")
+_ANY_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def _in_range(dt: datetime) -> bool:
@@ -44,12 +45,12 @@ def _to_utc(dt: datetime, default_tz: tzinfo) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
-def _parse_text(text: str) -> datetime | None:
+def _parse_text(text: str, has_year: re.Pattern[str] = _HAS_YEAR) -> datetime | None:
     """Parse a date string; ``None`` when it is not a date."""
     if _EPOCH.match(text):
         seconds = int(text) / (1000 if len(text) == 13 else 1)
         return datetime.fromtimestamp(seconds, timezone.utc)
-    if not _HAS_YEAR.search(text):
+    if not has_year.search(text):
         return None  # "5", "Monday": dateutil would invent the missing parts
     try:
         return datetime.fromisoformat(text.replace("z", "Z"))
@@ -64,12 +65,14 @@ def _parse_text(text: str) -> datetime | None:
 
 
 def parse_datetime(
-    value: str | datetime | date | None, *, default_tz: tzinfo = timezone.utc
+    value: str | datetime | date | None, *, default_tz: tzinfo = timezone.utc, plausible: bool = True
 ) -> datetime | None:
     """Return *value* as a tz-aware UTC datetime, or ``None`` if absent or unusable.
 
     Naive values are taken to be in *default_tz*. A bare date means midnight in
-    *default_tz*. Years before 1990 or dates more than two days ahead give ``None``.
+    *default_tz*. With *plausible* (the default, for dates read from pages), years
+    before 1990 or dates more than two days ahead give ``None``; without it any real
+    date with a four-digit year is accepted (a date a user typed, such as ``--since``).
     """
     if value is None:
         return None
@@ -81,7 +84,7 @@ def parse_datetime(
         text = " ".join(value.split())
         if not text or len(text) > 100:
             return None
-        dt = _parse_text(text)
+        dt = _parse_text(text, _HAS_YEAR if plausible else _ANY_YEAR)
     else:
         raise TypeError(f"parse_datetime: expected str, datetime or None, got {type(value).__name__}")
     if dt is None:
@@ -90,7 +93,7 @@ def parse_datetime(
         dt = _to_utc(dt, default_tz)
     except (OverflowError, ValueError):
         return None
-    return dt if _in_range(dt) else None
+    return dt if not plausible or _in_range(dt) else None
 
 
 def isoformat(dt: datetime | None) -> str | None:

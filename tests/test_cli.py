@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -10,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from tests.conftest import run_monitor
+from tests.conftest import REPO, run_monitor
 
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -131,3 +133,76 @@ def test_bad_input_covers_every_command_family() -> None:
     families = {args[0] for args, _ in BAD_INPUT} | {"crawl", "fetch", "extract", "articles"}
     assert {"sources", "alerts", "search", "export", "topics", "story", "articles", "fetch", "extract",
             "crawl"} <= families
+
+
+FRENCH_PAGE = ("<html lang='fr'><head><title>L'OTAN en Irak</title></head><body><article><h1>L'OTAN en Irak</h1>"
+               "<p>La mission de l'OTAN en Irak a été prolongée jusqu'en 2026 par les ministres de la défense, "
+               "qui ont salué le travail des conseillers auprès du ministère irakien.</p></article></body></html>")
+
+
+def test_extract_reports_each_bad_input_and_goes_on(tmp_path: Path, replica) -> None:
+    (tmp_path / "fr.html").write_text(FRENCH_PAGE, encoding="utf-8")
+    (tmp_path / "empty.html").write_bytes(b"")
+    (tmp_path / "bad.gz").write_bytes(b"hello")
+    missing = replica.base_url + "/nato/no-such-page.html"
+    inputs = ["fr.html", "empty.html", "bad.gz", str(tmp_path), "nosuch.html", missing, "fr.html"]
+    result = run_monitor("extract", *inputs, cwd=tmp_path)
+    assert result.returncode == 1
+    assert [json.loads(line)["input"] for line in result.stdout.splitlines()] == ["fr.html", "fr.html"]
+    errors = result.stderr.splitlines()
+    assert len(errors) == 5 and "Traceback" not in result.stderr
+    assert errors[0] == "Error: empty.html: input is not parseable HTML (0 chars/bytes)"
+    assert errors[1].startswith("Error: bad.gz: Not a gzipped file")
+    assert errors[2] == f"Error: {tmp_path}: is a directory (give the files in it)"
+    assert errors[3] == "Error: nosuch.html: no such file (and not an http(s) URL)"
+    assert errors[4] == f"Error: {missing}: HTTP Error 404: Not Found"
+
+
+def test_extract_exits_zero_when_every_input_worked(tmp_path: Path) -> None:
+    (tmp_path / "fr.html").write_text(FRENCH_PAGE, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["extract", str(tmp_path / "fr.html")])
+    assert result.exit_code == 0 and json.loads(result.output)["language"] == "fr"
+
+
+@pytest.mark.parametrize("since", ["2030-01-01", "1985-01-01", "1985-01-01T09:30:00+02:00"])
+def test_since_accepts_any_real_date(db_url: str, since: str) -> None:
+    for command in (["articles"], ["search", "otan"], ["export"], ["alerts", "inbox", "x"]):
+        result = CliRunner().invoke(cli, [*command, "--since", since], env={"MONITOR_DB_URL": db_url})
+        assert "--since" not in result.output, (command, result.output)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["articles", "--since", "99999999d"], "'99999999d': reaches back before the year 1"),
+        (["articles", "--since", "9999999999w"], "reaches back before the year 1"),
+        (["articles", "--since", "2024-13-45"], "'2024-13-45': expected a date with a four-digit year"),
+        (["story", "99999999999999999999999"], "no stored article '99999999999999999999999'"),
+        (["articles", "--db", "/data/x.sqlite"], "'/data/x.sqlite' is not a database URL; for a SQLite file use "
+                                                 "sqlite:////data/x.sqlite"),
+        (["articles", "--db", "sqlite:////nonexistent/x.sqlite"],
+         "sqlite:////nonexistent/x.sqlite: cannot create the SQLite file there, /nonexistent is not a directory"),
+        (["search", "x", "--db", "mysqll://host/db"], "unknown database kind 'mysqll'"),
+    ],
+)
+def test_dates_ids_and_database_urls_are_named_in_errors(args: list[str], message: str, db_url: str) -> None:
+    result = CliRunner().invoke(cli, args, env={"MONITOR_DB_URL": db_url})
+    assert result.exit_code not in (0, None) and isinstance(result.exception, SystemExit), result.output
+    assert message in result.output and "OverflowError" not in result.output
+
+
+def test_a_closed_pipe_ends_the_output_quietly(db_url: str) -> None:
+    from monitor.db import connect
+    from tests.test_search_fixtures import add_article
+
+    engine = connect(db_url)
+    for n in range(3000):
+        add_article(engine, "b2", f"Titre {n}", "OTAN " * 50, language="fr")
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "export", "--text", "--db", db_url],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # what `| head -1` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert stderr == ""

@@ -60,3 +60,21 @@ def test_isoformat_has_offset() -> None:
     assert isoformat(None) is None
     parsed = parse_datetime(isoformat(parse_datetime("2024-03-12T10:30:00+01:00")))
     assert parsed == datetime(2024, 3, 12, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1985-06-01", datetime(1985, 6, 1, tzinfo=timezone.utc)),
+        ("2999-01-01", datetime(2999, 1, 1, tzinfo=timezone.utc)),
+        ("1850-03-01T12:00:00+01:00", datetime(1850, 3, 1, 11, tzinfo=timezone.utc)),
+    ],
+)
+def test_plausible_false_accepts_any_real_date(value: str, expected: datetime) -> None:
+    assert parse_datetime(value) is None  # from a page: absurd
+    assert parse_datetime(value, plausible=False) == expected  # typed by a user (--since): meant
+
+
+@pytest.mark.parametrize("value", ["yesterday", "Monday 5", "2024-13-45", "0001-01-01T00:00:00+05:00"])
+def test_plausible_false_still_rejects_what_is_no_date(value: str) -> None:
+    assert parse_datetime(value, plausible=False) is None

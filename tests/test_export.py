@@ -26,3 +26,46 @@ def test_export_formats_stream_all_rows(any_db_url: str) -> None:
     assert len(entries) == 120 and any("<b>&" in e.findtext("{http://www.w3.org/2005/Atom}title") for e in entries)
     bad = run_monitor("export", "--query", "(otan", env=env)
     assert bad.returncode != 0 and "line 1, column" in bad.stderr
+
+
+def test_a_failed_export_leaves_the_existing_file_alone(db_url: str, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    engine = connect(db_url)
+    for n in range(30):
+        add_article(engine, "b2", f"Titre {n}", "OTAN en Irak", language="fr")
+    target = tmp_path / "keep.csv"
+    env = {"MONITOR_DB_URL": db_url}
+    good = CliRunner().invoke(cli, ["export", "--format", "csv", "-o", str(target)], env=env)
+    assert good.exit_code == 0, good.output
+    before = target.read_bytes()
+    assert before.count(b"\n") == 31
+    for args in (["--query", "nato NEAR irak"], ["--source", "b3"], ["--lang", "klingon"], ["--since", "soon"]):
+        bad = CliRunner().invoke(cli, ["export", "--format", "csv", *args, "-o", str(target)], env=env)
+        assert bad.exit_code != 0 and "Error" in bad.output, args
+        assert target.read_bytes() == before, args
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_export_failing_half_way_keeps_the_old_file(tmp_path) -> None:
+    from monitor.cli.search import write_atomically
+
+    target = tmp_path / "keep.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+
+    def half_way(out) -> int:
+        out.write("new partial line\n")
+        raise OSError("database went away")
+
+    try:
+        write_atomically(str(target), half_way)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the failure must propagate")
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.jsonl"]
+    assert write_atomically(str(target), lambda out: out.write("new\n") and 1) == 1
+    assert target.read_text(encoding="utf-8") == "new\n"

@@ -53,3 +53,23 @@ def test_unfetchable_pages_are_a_clear_error(replica: ReplicaServer, db_url: str
     result = run_monitor("fetch", replica.base_url + path, "--db", db_url)
     assert result.returncode != 0
     assert replica.base_url + path in result.stderr and "Traceback" not in result.stderr
+
+
+def crawl_runs(db_url: str) -> int:
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
+        tables = {name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")}
+        return connection.execute("select count(*) from crawl_runs").fetchone()[0] if "crawl_runs" in tables else 0
+
+
+def test_no_store_records_no_crawl_run(replica: ReplicaServer, db_url: str) -> None:
+    fetch(truth_url(replica.base_url, TRUTH_ARTICLES[0]), db_url, "--no-store")
+    failed = run_monitor("fetch", replica.base_url + "/nato/no-such-page.html", "--no-store", "--db", db_url)
+    assert failed.returncode != 0
+    assert crawl_runs(db_url) == 0
+
+
+def test_a_one_off_fetch_does_not_count_toward_source_health(replica: ReplicaServer, db_url: str) -> None:
+    failed = run_monitor("fetch", replica.base_url + "/nato/no-such-page.html", "--db", db_url)
+    assert failed.returncode != 0
+    fetch(truth_url(replica.base_url, TRUTH_ARTICLES[0]), db_url)
+    assert crawl_runs(db_url) == 0

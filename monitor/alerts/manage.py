@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from monitor.alerts.models import Alert, AlertMatch, AlertVersion, TrendFiring
-from monitor.search.fulltext import Filters
+from monitor.search.fulltext import Filters, language_code
 from monitor.topics import compile_query
 
 DIGESTS = ("immediate", "hourly", "daily")
+FILTER_KINDS = ("languages", "sources", "topics")
 
 
 class AlertError(ValueError):
@@ -36,8 +38,11 @@ class Delivery:
         if digest not in DIGESTS:
             raise AlertError(f"delivery.digest: {digest!r} is not one of {', '.join(DIGESTS)}")
         webhook = data.get("webhook")
-        if webhook and not str(webhook).startswith(("http://", "https://")):
-            raise AlertError(f"delivery.webhook: {webhook!r} is not an http(s) URL")
+        if webhook:
+            parts = urlsplit(str(webhook))
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise AlertError(f"delivery.webhook: {webhook!r} is not an http(s) URL with a host "
+                                 "(e.g. https://hooks.example.org/monitor)")
         email = data.get("email")
         if email and "@" not in str(email):
             raise AlertError(f"delivery.email: {email!r} is not an e-mail address")
@@ -58,16 +63,34 @@ def validate(query: str, filters: dict[str, Any] | None) -> None:
 
 
 def validate_filters(filters: dict[str, Any] | None) -> None:
-    """Raise an AlertError naming what is wrong with the filters."""
+    """Raise an AlertError naming what is wrong with the filters (an unknown key, a language that is not a code)."""
     try:
         Filters.from_dict(filters)
     except ValueError as exc:
         raise AlertError(str(exc)) from exc
+    for value in (filters or {}).get("languages") or ():
+        try:
+            language_code(value)
+        except ValueError as exc:
+            raise AlertError(f"filters.languages: {exc}") from exc
+
+
+def find_alert(connection: Connection, name: str) -> Alert | None:
+    """The alert named ``name`` (exactly, else trimmed and case-insensitively), or None."""
+    row = connection.execute(select(Alert.__table__).where(Alert.name == name)).first()
+    if row is None and name.strip():
+        row = connection.execute(select(Alert.__table__).where(
+            func.lower(Alert.name) == name.strip().lower()).order_by(Alert.id)).first()
+    return row  # type: ignore[return-value]
 
 
 def get_alert(connection: Connection, name_or_id: str | int) -> Alert:
-    """The alert with this name (or numeric id); AlertError when there is none."""
-    row = connection.execute(select(Alert.__table__).where(Alert.name == str(name_or_id))).first()
+    """The alert with this name (or numeric id); AlertError when there is none.
+
+    Names are matched as typed, then trimmed and case-insensitively (``NMI`` finds ``nmi``), as
+    ``add_alert`` keeps names unique that way.
+    """
+    row = find_alert(connection, str(name_or_id))
     if row is None and str(name_or_id).isascii() and str(name_or_id).isdigit():
         row = connection.execute(select(Alert.__table__).where(Alert.id == int(name_or_id))).first()
     if row is None:
@@ -103,7 +126,8 @@ def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str
     z, baseline_days, min_count: ``monitor.alerts.trend_alerts.TrendRule``) and its
     query is the rule's selection, for display.
     """
-    if not name.strip():
+    name = name.strip()  # " nmi" and "nmi" are one name, and so are "NMI" and "nmi" (see find_alert)
+    if not name:
         raise AlertError("alert name must not be empty")
     deliv = Delivery.from_dict(delivery).to_dict()
     rule = check_trend(trend, deliv)
@@ -118,8 +142,10 @@ def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str
         validate(query, filters)
     now = _now()
     with engine.begin() as connection:
-        if connection.execute(select(Alert.id).where(Alert.name == name)).first():
-            raise AlertError(f"an alert named {name!r} already exists (use `monitor alerts edit`)")
+        existing = find_alert(connection, name)
+        if existing is not None:
+            same = "" if existing.name == name else f" (names ignore case and spaces: {existing.name!r})"
+            raise AlertError(f"an alert named {name!r} already exists{same} (use `monitor alerts edit`)")
         alert_id = connection.execute(Alert.__table__.insert().values(
             name=name, owner=owner, query=query, filters=filters or {}, delivery=deliv, trend=rule, muted=muted,
             version=1, created=now, updated=now)).inserted_primary_key[0]
@@ -129,16 +155,35 @@ def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str
     return int(alert_id)
 
 
+def merge_filters(current: dict[str, Any] | None, updates: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with each kind named in ``updates`` replaced (a list) or removed (None); others kept."""
+    unknown = set(updates) - set(FILTER_KINDS)
+    if unknown:
+        raise AlertError(f"filters: unknown key(s) {sorted(unknown)}; expected {', '.join(FILTER_KINDS)}")
+    merged = dict(current or {})
+    for kind, values in updates.items():
+        if values:
+            merged[kind] = list(values)
+        else:
+            merged.pop(kind, None)
+    return merged
+
+
 def edit_alert(engine: Engine, name: str, *, query: str | None = None, filters: dict[str, Any] | None = None,
                delivery: dict[str, Any] | None = None, owner: str | None = None,
-               trend: dict[str, Any] | None = None) -> int:
+               trend: dict[str, Any] | None = None, filter_updates: dict[str, Any] | None = None) -> int:
     """Change an alert; a change of query, filters, delivery or trend rule makes a new version (returned).
 
-    A story alert keeps a query and a trend alert a trend rule: neither turns into the other.
+    ``filters`` replaces every filter; ``filter_updates`` changes one kind at a time (``{"languages":
+    ["fr"]}`` sets the language filter and keeps the source and topic filters; ``{"topics": None}``
+    removes the topic filter), read and written in one transaction.  A story alert keeps a query and
+    a trend alert a trend rule: neither turns into the other.
     """
     with engine.begin() as connection:
         alert = get_alert(connection, name)
         new_filters = alert.filters if filters is None else filters
+        if filter_updates:
+            new_filters = merge_filters(new_filters, filter_updates)
         new_delivery = alert.delivery if delivery is None else Delivery.from_dict(delivery).to_dict()
         if alert.trend is None:
             if trend is not None:

@@ -24,7 +24,7 @@ from monitor.alerts.models import Alert, AlertVersion, TrendDelivery, TrendFirin
 from monitor.alerts.trends import score
 from monitor.db.models import Article, ArticleTopic, Source
 from monitor.db.upsert import insert_ignoring_conflicts
-from monitor.search.fulltext import Filters
+from monitor.search.fulltext import Filters, language_code
 
 PREFIXES = {"topic": "topic", "lang": "language", "language": "language", "source": "source"}
 SHOWN = {"topic": "topic", "language": "lang", "source": "source"}
@@ -63,7 +63,13 @@ class TrendRule:
         if not sep or prefix.lower() not in PREFIXES:
             raise TrendRuleError(f"trend {selection!r}: expected topic:ID, lang:CODE or source:NAME")
         given = {k: v for k, v in thresholds.items() if v is not None}
-        return cls(PREFIXES[prefix.lower()], key.strip(), **given)
+        dimension, key = PREFIXES[prefix.lower()], key.strip()
+        if dimension == "language":  # stored articles carry ISO 639-1: lang:FR would never count one
+            try:
+                key = language_code(key)
+            except ValueError as exc:
+                raise TrendRuleError(f"trend {selection!r}: {exc}") from None
+        return cls(dimension, key, **given)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrendRule:

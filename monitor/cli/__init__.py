@@ -8,6 +8,8 @@ never a traceback.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 from typing import Any
 
@@ -31,6 +33,8 @@ class MonitorGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("monitor: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except USER_ERRORS as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -39,6 +43,21 @@ class MonitorGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             raise click.ClickException(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (``monitor export | head``): stop quietly, as other Unix tools do.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot fail again; the status
+    is 141 (128 + SIGPIPE), what a shell reports for a tool killed by the same event.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file (tests capture it): nothing will flush to a pipe
+        pass
+    sys.exit(128 + getattr(signal, "SIGPIPE", 13))
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})

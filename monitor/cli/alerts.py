@@ -8,9 +8,9 @@ from datetime import date
 import click
 
 from monitor.cli.articles import parse_since
+from monitor.cli.filters import check_sources, normalize_languages
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
 from monitor.cli.options import DB_OPTION
-
 
 
 def _engine(db_url: str | None):
@@ -30,7 +30,8 @@ def _delivery(email: str | None, digest: str | None, webhook: str | None, atom: 
 
 
 FILTER_OPTIONS = [
-    click.option("--lang", "languages", multiple=True, help="Only articles in this language (repeatable)."),
+    click.option("--lang", "languages", multiple=True, callback=normalize_languages,
+                 help="Only articles in this language (ISO 639-1; FR and fr-FR mean fr; repeatable)."),
     click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable)."),
     click.option("--topic", "topics", multiple=True, help="Only articles tagged with this topic (repeatable)."),
 ]
@@ -39,6 +40,11 @@ DELIVERY_OPTIONS = [
     click.option("--digest", type=click.Choice(["immediate", "hourly", "daily"]), help="E-mail timing."),
     click.option("--webhook", help="POST each new story as JSON to this URL."),
     click.option("--atom/--no-atom", default=None, help="Publish an Atom feed (default on)."),
+]
+CLEAR_OPTIONS = [
+    click.option("--clear-lang", is_flag=True, help="Remove the language filter."),
+    click.option("--clear-source", is_flag=True, help="Remove the source filter."),
+    click.option("--clear-topic", is_flag=True, help="Remove the topic filter."),
 ]
 
 
@@ -101,7 +107,9 @@ def add_command(name, query, owner, languages, sources, topics, email, digest, w
     if bool(query) == bool(trend_selection):
         raise click.UsageError("give either a QUERY (a story alert) or --trend SELECTION (a trend alert)")
     engine = _engine(db_url)
+    check_sources(engine, sources)
     filters = _filters(languages, sources, topics)
+    name = name.strip()
     alert_id = add_alert(engine, name, query, owner=owner, filters=filters,
                          delivery=_delivery(email, digest, webhook, atom), trend=trend)
     if trend:
@@ -160,23 +168,37 @@ def show_command(name, db_url):
 @click.option("--query", help="New query (makes a new version).")
 @click.option("--owner", help="New owner.")
 @_apply(FILTER_OPTIONS)
+@_apply(CLEAR_OPTIONS)
 @_apply(DELIVERY_OPTIONS)
 @_apply(TREND_OPTIONS)
 @DB_OPTION
-def edit_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, trend_selection, z,
-                 baseline_days, min_count, db_url):
-    """Change alert NAME; query, filter, delivery or trend rule changes make a new version."""
+def edit_command(name, query, owner, languages, sources, topics, clear_lang, clear_source, clear_topic, email,
+                 digest, webhook, atom, trend_selection, z, baseline_days, min_count, db_url):
+    """Change alert NAME; query, filter, delivery or trend rule changes make a new version.
+
+    Each filter kind is changed on its own: --lang replaces the language filter and keeps the
+    source and topic filters; --clear-lang (--clear-source, --clear-topic) removes one.
+    """
     from monitor.alerts import edit_alert
     from monitor.alerts.manage import get_alert
 
+    updates: dict[str, list[str] | None] = {}
+    for kind, values, clear, option in (("languages", languages, clear_lang, "lang"),
+                                        ("sources", sources, clear_source, "source"),
+                                        ("topics", topics, clear_topic, "topic")):
+        if values and clear:
+            raise click.UsageError(f"--{option} and --clear-{option} contradict each other: give one")
+        if values or clear:
+            updates[kind] = list(values) or None
     engine = _engine(db_url)
-    filters = _filters(languages, sources, topics) or None
+    check_sources(engine, sources)
     delivery = _delivery(email, digest, webhook, atom)
     if delivery is not None:
         with engine.connect() as connection:
             delivery = {**get_alert(connection, name).delivery, **delivery}
     trend = _trend(trend_selection, z, baseline_days, min_count)
-    version = edit_alert(engine, name, query=query, filters=filters, delivery=delivery, owner=owner, trend=trend)
+    version = edit_alert(engine, name, query=query, delivery=delivery, owner=owner, trend=trend,
+                         filter_updates=updates or None)
     echo_json({"name": name, "version": version})
 
 
@@ -228,10 +250,31 @@ def inbox_command(name, since, limit, as_json, db_url):
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many stories.")
 @DB_OPTION
 def backtest_command(query, days, languages, sources, topics, limit, db_url):
-    """What QUERY (or an alert's query: use its text) would have matched over the last N days."""
+    """What QUERY would have matched over the last N days. When QUERY is the name of an alert, that
+    alert is backtested: its query and filters (each --lang/--source/--topic given replaces that filter);
+    for a trend alert, the days it would have fired on."""
     from monitor.alerts import backtest
+    from monitor.alerts.manage import find_alert
 
-    echo_json(backtest(_engine(db_url), query, _filters(languages, sources, topics), days=days, limit=limit))
+    engine = _engine(db_url)
+    check_sources(engine, sources)
+    filters = _filters(languages, sources, topics)
+    with engine.connect() as connection:
+        alert = find_alert(connection, query)
+    if alert is None:
+        echo_json(backtest(engine, query, filters, days=days, limit=limit))
+        return
+    filters = {**(alert.filters or {}), **filters}
+    if alert.trend is not None:
+        from monitor.alerts.trend_alerts import TrendRule, backtest_trend, describe
+        from monitor.search.fulltext import Filters
+
+        rule, flt = TrendRule.from_dict(alert.trend), Filters.from_dict(filters)
+        fired = backtest_trend(engine, rule, flt, days=days)
+        echo_json({"alert": alert.name, "selection": describe(rule, flt), "days": days,
+                   "would_have_fired": len(fired), "firings": fired})
+        return
+    echo_json({"alert": alert.name, **backtest(engine, alert.query, filters, days=days, limit=limit)})
 
 
 @alerts_group.command("deliver")

@@ -7,56 +7,61 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
+from monitor.cli.filters import check_sources, normalize_languages
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
 from monitor.dates import isoformat, parse_datetime
 from monitor.cli.options import DB_OPTION
 
 RELATIVE = re.compile(r"^(\d+)([hdw])$")
+MAX_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL (bigint) store
 
 
 def parse_since(value: str | None) -> datetime | None:
-    """``7d``, ``24h``, ``2w`` or an ISO date/time; raises BadParameter naming the value."""
+    """``7d``, ``24h``, ``2w`` or an ISO date/time (any real date: 1985-01-01 and 2030-01-01 are fine);
+    raises BadParameter naming the value and why it is refused."""
     if not value:
         return None
     match = RELATIVE.match(value.strip())
     if match:
         amount, unit = int(match.group(1)), match.group(2)
-        delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-        return datetime.now(timezone.utc) - delta
-    parsed = parse_datetime(value)
+        try:
+            delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+            return datetime.now(timezone.utc) - delta
+        except OverflowError:
+            raise click.BadParameter(f"{value!r}: reaches back before the year 1", param_hint="--since") from None
+    parsed = parse_datetime(value, plausible=False)
     if parsed is None:
-        raise click.BadParameter(f"{value!r}: expected a date (2024-03-01), a time, or 7d / 24h / 2w",
-                                 param_hint="--since")
+        raise click.BadParameter(f"{value!r}: expected a date with a four-digit year (2024-03-01), a time "
+                                 "(2024-03-01T09:30), or 7d / 24h / 2w", param_hint="--since")
     return parsed
 
 
 @click.command("articles")
 @click.option("--topic", help="Only articles tagged with this topic id (e.g. nato-iraq-mission).")
-@click.option("--lang", "language", help="Only articles in this language (ISO 639-1).")
+@click.option("--lang", "languages", multiple=True, callback=normalize_languages,
+              help="Only articles in this language (ISO 639-1; FR and fr-FR mean fr).")
 @click.option("--source", help="Only articles from this source.")
 @click.option("--since", help="Published since: 7d, 24h, 2w or a date.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most this many (0: no limit).")
 @click.option("--all-copies", is_flag=True, help="List every copy instead of one line per story.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one article per line.")
 @DB_OPTION
-def articles_command(topic: str | None, language: str | None, source: str | None, since: str | None, limit: int,
-                     all_copies: bool, as_json: bool, db_url: str | None) -> None:
+def articles_command(topic: str | None, languages: tuple[str, ...], source: str | None, since: str | None,
+                     limit: int, all_copies: bool, as_json: bool, db_url: str | None) -> None:
     """List stored articles newest first, one line per story ("also in N outlets")."""
     from monitor.db import connect
     from monitor.queries import list_articles
 
+    if len(languages) > 1:  # list_articles filters on one language; keeping only the last would mislead
+        raise click.BadParameter(f"give one language, not {len(languages)} ({', '.join(languages)}); "
+                                 "`monitor export --lang A --lang B` takes several", param_hint="--lang")
+    language = languages[0] if languages else None
+    since_time = parse_since(since)
     engine = connect(db_url)
     if source:
-        from sqlalchemy import select
-
-        from monitor.db.models import Source
-
-        with engine.connect() as connection:
-            if connection.execute(select(Source.id).where(Source.name == source)).first() is None:
-                raise click.BadParameter(f"unknown source {source!r}: nothing has been crawled from it",
-                                         param_hint="--source")
+        check_sources(engine, [source])
     rows = list_articles(engine, topic=topic, language=language, source=source,
-                         since=parse_since(since), limit=limit or None, group_stories=not all_copies)
+                         since=since_time, limit=limit or None, group_stories=not all_copies)
     if as_json:
         echo_jsonl({**r, "published": isoformat(r["published"]), "fetched": isoformat(r["fetched"])} for r in rows)
         return
@@ -75,6 +80,9 @@ def story_command(id_or_url: str, as_json: bool, db_url: str | None) -> None:
     from monitor.db import connect
     from monitor.stories import story_of
 
+    number = id_or_url.strip()
+    if number.isascii() and number.isdigit() and int(number) > MAX_ID:  # SQLite would overflow, not say "none"
+        raise LookupError(f"no stored article {id_or_url!r} (ids are at most {MAX_ID})")
     story = story_of(connect(db_url), id_or_url)
     if as_json:
         echo_json(story)

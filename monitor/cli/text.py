@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,17 +20,37 @@ from monitor.dates import isoformat
 MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
 
 
+class InputError(ValueError):
+    """An extract input that cannot be read or parsed; the message names the input and the reason."""
+
+
 def read_input(path_or_url: str) -> bytes:
-    """The bytes of a local file (``.gz`` decompressed) or of an http(s) URL."""
-    if path_or_url.startswith(("http://", "https://")):
-        request = urllib.request.Request(path_or_url, headers={"User-Agent": load_config().user_agent})
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http(s) only, checked above)
-            return response.read(MAX_DOWNLOAD_BYTES)
-    path = Path(path_or_url)
-    if not path.is_file():
-        raise click.BadParameter(f"{path_or_url}: no such file (and not an http(s) URL)")
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else data
+    """The bytes of a local file (``.gz`` decompressed) or of an http(s) URL; InputError naming the input."""
+    try:
+        if path_or_url.startswith(("http://", "https://")):
+            request = urllib.request.Request(path_or_url, headers={"User-Agent": load_config().user_agent})
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http(s) only, checked)
+                return response.read(MAX_DOWNLOAD_BYTES)
+        path = Path(path_or_url)
+        if path.is_dir():
+            raise InputError(f"{path_or_url}: is a directory (give the files in it)")
+        if not path.exists():
+            raise InputError(f"{path_or_url}: no such file (and not an http(s) URL)")
+        data = path.read_bytes()
+        return gzip.decompress(data) if path.suffix == ".gz" else data
+    except InputError:
+        raise
+    except (OSError, EOFError, ValueError) as exc:  # HTTP errors, timeouts, permissions, bad gzip
+        raise InputError(f"{path_or_url}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short reason, without a prefix that repeats the input."""
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        return f"cannot fetch: {exc.reason}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 @click.command("extract")
@@ -37,26 +58,49 @@ def read_input(path_or_url: str) -> bytes:
 @click.option("--url", help="The page's original URL (resolves relative links) when reading one file.")
 def extract_command(inputs: tuple[str, ...], url: str | None) -> None:
     """Extraction only: one JSON object per input (JSON Lines) with input, url, title,
-    authors, published, language, text. Inputs are files (.gz allowed) or URLs."""
+    authors, published, language, text. Inputs are files (.gz allowed) or URLs.
+
+    An input that cannot be read or parsed prints one line "Error: INPUT: reason" on stderr;
+    the others are still extracted, and the exit status is 1 if any failed."""
     from monitor.extract import extract_article
     from monitor.language import detect_language
 
     if url and len(inputs) > 1:
         raise click.BadParameter("--url applies to a single input", param_hint="--url")
+    failed = 0
+
+    def extract_one(source: str) -> dict[str, Any]:
+        page_url = url or (source if source.startswith(("http://", "https://")) else None)
+        data = read_input(source)
+        try:
+            extracted = extract_article(data, page_url)
+        except ValueError as exc:
+            raise InputError(f"{source}: {str(exc).removeprefix('extract_article: ')}") from exc
+        except Exception as exc:  # noqa: BLE001 - one odd page must not stop the batch; name what failed
+            raise InputError(f"{source}: {type(exc).__name__}: {exc}") from exc
+        language = detect_language(f"{extracted.title or ''}\n{extracted.text}", declared=extracted.language)
+        return {
+            "input": source, "url": extracted.canonical_url or page_url, "title": extracted.title,
+            "authors": extracted.authors, "published": isoformat(extracted.published),
+            "language": language.language, "declared_language": extracted.language,
+            "description": extracted.description, "text": extracted.text,
+        }
 
     def records() -> Iterator[dict[str, Any]]:
+        nonlocal failed
         for source in inputs:
-            page_url = url or (source if source.startswith(("http://", "https://")) else None)
-            extracted = extract_article(read_input(source), page_url)
-            language = detect_language(f"{extracted.title or ''}\n{extracted.text}", declared=extracted.language)
-            yield {
-                "input": source, "url": extracted.canonical_url or page_url, "title": extracted.title,
-                "authors": extracted.authors, "published": isoformat(extracted.published),
-                "language": language.language, "declared_language": extracted.language,
-                "description": extracted.description, "text": extracted.text,
-            }
+            try:
+                record = extract_one(source)
+            except InputError as exc:
+                failed += 1
+                sys.stdout.flush()  # keep stdout and stderr lines in input order on a terminal
+                click.echo(f"Error: {exc}", err=True)
+                continue
+            yield record
 
     echo_jsonl(records())
+    if failed:
+        sys.exit(1)
 
 
 def _jsonl_lines() -> Iterator[tuple[int, dict[str, Any]]]:

@@ -35,11 +35,21 @@ class _Collector:
         self.items.append((item, str(exception)))
 
 
+def _without_run_recorder() -> dict[str, Any]:
+    """The project's extensions minus the crawl-run recorder (overriding EXTENSIONS replaces the dict)."""
+    from monitor.crawl.runner import project_settings
+
+    return {**project_settings().getdict("EXTENSIONS"), "monitor.crawl.runs.CrawlRunRecorder": None}
+
+
 def fetch_page(url: str, *, store: bool = True, db_url: str | None = None, log_level: str = "WARNING") -> dict[str, Any]:
     """Fetch ``url``, run every pipeline stage, and return the printed record.
 
     With ``store`` the article is written (or found, if already stored) and the
     record carries its id; a dropped item comes back with ``dropped`` saying why.
+    Without it nothing at all is written to the database.  Either way no ``crawl_runs``
+    row is recorded: source health judges a source's scheduled crawls, and one
+    hand-picked URL (often one that failed) must not mark a catalogue source broken.
     """
     canonicalize_url(url)  # validates: raises InvalidURLError with the URL in the message
     source = source_for_url(url)
@@ -52,7 +62,8 @@ def fetch_page(url: str, *, store: bool = True, db_url: str | None = None, log_l
         crawler.signals.connect(collector.dropped, signal=signals.item_dropped)
         crawler.signals.connect(lambda spider: spiders.append(spider), signal=signals.spider_opened, weak=False)
 
-    overrides = {"MONITOR_STORE": store, "MONITOR_SKIP_SEEN": False, "LOG_LEVEL": log_level}
+    overrides = {"MONITOR_STORE": store, "MONITOR_SKIP_SEEN": False, "LOG_LEVEL": log_level,
+                 "EXTENSIONS": _without_run_recorder()}
     if db_url:
         overrides["MONITOR_DB_URL"] = db_url
     run_crawlers([(source.name, spidercls)], overrides, on_crawler=attach)

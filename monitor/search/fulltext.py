@@ -21,6 +21,7 @@ from sqlalchemy import Engine, and_, exists, select
 from sqlalchemy.engine import Connection
 
 from monitor.db.models import Article, ArticleTopic, Source
+from monitor.language.codes import normalize_language_code
 from monitor.search.documents import StoredArticle, article_columns, to_articles
 from monitor.search.meta import meta_clauses
 from monitor.search.pg_filter import NoCondition, pg_condition
@@ -34,6 +35,24 @@ TIER = 2000
 # PostgreSQL walks the newest matches one id window at a time: first TIER x 4 ids, then 8 times more each step.
 PG_FIRST_WINDOW = 4
 PG_WINDOW_GROWTH = 8
+UNDETERMINED = "und"  # the language of an article too short or mixed to tell
+
+
+def language_key(value: str | None) -> str:
+    """A language as filters compare it: ISO 639-1 (``FR``, ``fr-FR``, ``fra`` -> ``fr``), else lower-cased."""
+    text = (value or UNDETERMINED).strip()
+    return normalize_language_code(text) or text.lower()
+
+
+def language_code(value: str) -> str:
+    """A language filter value as ISO 639-1 (``und``: undetermined); ValueError naming a value that is none."""
+    if value.strip().lower() == UNDETERMINED:
+        return UNDETERMINED
+    code = normalize_language_code(value)
+    if code is None:
+        raise ValueError(f"{value!r} is not a language code (expected ISO 639-1 such as fr, de, en, "
+                         "optionally with a region: fr-FR)")
+    return code
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,11 @@ class Filters:
     sources: Sequence[str] = ()
     topics: Sequence[str] = ()
 
+    def __post_init__(self) -> None:
+        # "FR", "fr-FR" and "fr" are one language: stored articles carry ISO 639-1 codes, so a filter
+        # compared as typed would silently match nothing (an alert with --lang FR never fired)
+        object.__setattr__(self, "languages", tuple(dict.fromkeys(language_key(v) for v in self.languages)))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Filters:
         data = data or {}
@@ -57,7 +81,7 @@ class Filters:
 
     def accepts(self, article: StoredArticle) -> bool:
         """The same filters in Python (used by ingest matching, which has the articles in hand)."""
-        if self.languages and article.language not in self.languages:
+        if self.languages and language_key(article.language) not in self.languages:
             return False
         if self.sources and article.source not in self.sources:
             return False
