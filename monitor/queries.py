@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +15,14 @@ PAGE = 200
 
 
 def list_articles(
-    engine: Engine, *, topic: str | None = None, language: str | None = None, source: str | None = None,
+    engine: Engine, *, topic: str | None = None, language: str | Sequence[str] | None = None, source: str | None = None,
     since: datetime | None = None, limit: int | None = 50, group_stories: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Articles newest first, filtered, each with its topics and story.
 
     Grouped by story (the default), each story is listed once, by its newest copy
     that passes the filters, with ``also_in``: how many other outlets carried it.
+    ``language`` is one ISO 639-1 code or several (any of them).
     """
     query = (
         select(Article.id, Article.url, Article.canonical_url, Source.name.label("source"), Article.title,
@@ -36,8 +37,9 @@ def list_articles(
         # every tagged article.
         query = (query.join(ArticleTopic, ArticleTopic.article_id == Article.id).where(ArticleTopic.topic_id == topic)
                  .order_by(None).order_by(ArticleTopic.published.desc().nulls_last(), Article.id.desc()))
-    if language:
-        query = query.where(Article.language == language)
+    languages = [language] if isinstance(language, str) else list(language or ())
+    if languages:
+        query = query.where(Article.language.in_(languages))
     if source:
         query = query.where(Source.name == source)
     if since:

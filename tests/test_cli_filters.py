@@ -48,7 +48,12 @@ def test_a_value_that_is_no_language_is_an_error(stored: str, command: list[str]
     assert "'xx-yy' is not a language code" in result.output
 
 
-def test_articles_says_it_takes_one_language(stored: str) -> None:
-    result = run(stored, "articles", "--lang", "fr", "--lang", "de")
-    assert result.exit_code == 2 and "give one language, not 2 (fr, de)" in result.output
-    assert run(stored, "articles", "--lang", "fr", "--lang", "FR").exit_code == 0  # one language, spelt twice
+def test_articles_takes_several_languages_and_shows_ids(stored: str) -> None:
+    both = run(stored, "articles", "--json", "--lang", "fr", "--lang", "EN")
+    assert both.exit_code == 0, both.output
+    assert sorted(json.loads(line)["source"] for line in both.output.splitlines()) == ["b2", "nato"]
+    one = run(stored, "articles", "--json", "--lang", "fr", "--lang", "de")
+    assert [json.loads(line)["source"] for line in one.output.splitlines()] == ["b2"]
+    table = run(stored, "articles", "--lang", "fr").output.splitlines()
+    stored_id = json.loads(run(stored, "articles", "--json", "--lang", "fr").output)["id"]
+    assert table[0].split()[0] == "id" and table[-1].split()[0] == str(stored_id)  # what `monitor story ID` takes

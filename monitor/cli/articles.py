@@ -39,7 +39,7 @@ def parse_since(value: str | None) -> datetime | None:
 @click.command("articles")
 @click.option("--topic", help="Only articles tagged with this topic id (e.g. nato-iraq-mission).")
 @click.option("--lang", "languages", multiple=True, callback=normalize_languages,
-              help="Only articles in this language (ISO 639-1; FR and fr-FR mean fr).")
+              help="Only articles in this language (ISO 639-1; FR and fr-FR mean fr; repeatable).")
 @click.option("--source", help="Only articles from this source.")
 @click.option("--since", help="Published since: 7d, 24h, 2w or a date.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most this many (0: no limit).")
@@ -52,21 +52,17 @@ def articles_command(topic: str | None, languages: tuple[str, ...], source: str 
     from monitor.db import connect
     from monitor.queries import list_articles
 
-    if len(languages) > 1:  # list_articles filters on one language; keeping only the last would mislead
-        raise click.BadParameter(f"give one language, not {len(languages)} ({', '.join(languages)}); "
-                                 "`monitor export --lang A --lang B` takes several", param_hint="--lang")
-    language = languages[0] if languages else None
     since_time = parse_since(since)
     engine = connect(db_url)
     if source:
         check_sources(engine, [source])
-    rows = list_articles(engine, topic=topic, language=language, source=source,
+    rows = list_articles(engine, topic=topic, language=languages, source=source,
                          since=since_time, limit=limit or None, group_stories=not all_copies)
     if as_json:
         echo_jsonl({**r, "published": isoformat(r["published"]), "fetched": isoformat(r["fetched"])} for r in rows)
         return
-    echo_table(["published", "source", "lang", "title", "topics", "also in"],
-               [[isoformat(r["published"]) or "", r["source"], r["language"], r["title"],
+    echo_table(["id", "published", "source", "lang", "title", "topics", "also in"],
+               [[r["id"], isoformat(r["published"]) or "", r["source"], r["language"], r["title"],
                  ", ".join(t["id"] for t in r["topics"]),
                  f"{r['also_in']} outlet(s)" if r.get("also_in") else ""] for r in rows], max_width=60)
 
