@@ -57,3 +57,5 @@ def test_articles_takes_several_languages_and_shows_ids(stored: str) -> None:
     table = run(stored, "articles", "--lang", "fr").output.splitlines()
     stored_id = json.loads(run(stored, "articles", "--json", "--lang", "fr").output)["id"]
     assert table[0].split()[0] == "id" and table[-1].split()[0] == str(stored_id)  # what `monitor story ID` takes
+    found = run(stored, "search", "irak", "--lang", "fr").output.splitlines()
+    assert found[0].split()[0] == "id" and found[-1].split()[0] == str(stored_id)

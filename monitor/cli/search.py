@@ -58,8 +58,8 @@ def search_command(query, since, languages, topics, sources, db_url, limit, page
         echo_jsonl({**h.to_dict(), "published": h.article.published.isoformat() if h.article.published else None}
                    for h in hits)
         return
-    echo_table(["published", "source", "lang", "title", "snippet"],
-               [[h.article.published.isoformat() if h.article.published else "", h.article.source,
+    echo_table(["id", "published", "source", "lang", "title", "snippet"],
+               [[h.article.id, h.article.published.isoformat() if h.article.published else "", h.article.source,
                  h.article.language, h.article.title, (h.snippets(1) or [""])[0]] for h in hits], max_width=60)
 
 
