@@ -10,6 +10,11 @@ channel at least once; it is delivered twice only if the process dies after the
 receiver accepted a message and before the commit, and then the resend carries
 the same ``Message-ID`` / ``Idempotency-Key``, so the receiver can drop it.
 
+Backfilled matches (``monitor alerts add --backfill``: stories stored before
+the alert existed) are never sent: ``backfill`` records each with a delivery
+row keyed ``backfill-...`` in the transaction that creates it, and a match with
+such a row is pending on no channel, including one added later by an edit.
+
 Trend alerts: each run first records the day's spikes (``evaluate_trends``: one
 committed row per alert and day), then sends every firing not yet delivered on a
 channel by the same claim / send / commit protocol, one message per firing.
@@ -22,10 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, select
+from sqlalchemy import Engine, and_, exists, func, or_, select
 
 from monitor.alerts import email, webhook
 from monitor.alerts.manage import Delivery
+from monitor.alerts.matching import BACKFILL_PREFIX
 from monitor.alerts.models import Alert, AlertDelivery, AlertMatch
 from monitor.alerts.trend_alerts import (claim_firing, evaluate_trends, firing_entries, pending_firings, trend_inbox,
                                          trend_key)
@@ -84,7 +90,9 @@ def entries_for(connection: Any, matches: Sequence[Any]) -> list[dict[str, Any]]
 
 
 def _pending(connection: Any, alert_id: int, channel: str) -> list[Any]:
-    done = exists().where(and_(AlertDelivery.match_id == AlertMatch.id, AlertDelivery.channel == channel))
+    """Matches not yet delivered on ``channel``; a backfilled match (any ``backfill-`` row) is never pending."""
+    done = exists().where(and_(AlertDelivery.match_id == AlertMatch.id,
+                               or_(AlertDelivery.channel == channel, AlertDelivery.key.startswith(BACKFILL_PREFIX))))
     return connection.execute(select(AlertMatch.__table__).where(AlertMatch.alert_id == alert_id, ~done)
                               .order_by(AlertMatch.id)).all()
 
@@ -97,9 +105,11 @@ def _claim(connection: Any, matches: Sequence[Any], channel: str, key: str, now:
 def _digest_due(connection: Any, alert_id: int, digest: str, now: datetime) -> bool:
     if digest == "immediate":
         return True
+    # the last e-mail actually sent: a backfill recorded at creation does not postpone the first digest
     last = connection.execute(
         select(func.max(AlertDelivery.delivered_at)).join(AlertMatch, AlertMatch.id == AlertDelivery.match_id)
-        .where(AlertMatch.alert_id == alert_id, AlertDelivery.channel == "email")).scalar()
+        .where(AlertMatch.alert_id == alert_id, AlertDelivery.channel == "email",
+               ~AlertDelivery.key.startswith(BACKFILL_PREFIX))).scalar()
     return last is None or now - last >= DIGEST_PERIOD[digest]
 
 

@@ -1,10 +1,15 @@
-"""Match articles against every alert at ingest, and backtest a query over past days.
+"""Match articles against every alert at ingest, backtest a query over past days, and backfill an inbox.
 
 ``match_articles(connection, article_ids)`` runs inside the store's flush
 transaction (``monitor.crawl.storage``): the articles are loaded once and every alert's compiled query
 runs over each of them (one pass).  A match is a row unique per (alert, story)
 where story = ``coalesce(story_id, id)``: syndicated copies and revisions of a
 story never make a second entry, and re-running the function is harmless.
+
+``backfill(engine, name, days)`` fills a new alert's inbox from what is already
+stored (ingest matching only sees articles stored after the alert exists): the
+backtest's stories become matches, each recorded as delivered under a
+``backfill-`` key so that ``monitor alerts deliver`` never sends old news.
 """
 
 from __future__ import annotations
@@ -16,13 +21,24 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
-from monitor.alerts.models import Alert, AlertMatch
+from monitor.alerts.manage import AlertError, Delivery, get_alert
+from monitor.alerts.models import Alert, AlertDelivery, AlertMatch
 from monitor.db.upsert import insert_ignoring_conflicts
 from monitor.search.documents import load_articles
-from monitor.search.fulltext import Filters, iter_search
+from monitor.search.fulltext import Filters, Hit, iter_search
 from monitor.topics import CompiledQuery, Taxonomy, compile_query
 
 _compiled: dict[tuple[int, int, str], CompiledQuery] = {}
+
+BACKFILL_PREFIX = "backfill-"
+# the channel a backfilled match is recorded on when its alert has neither e-mail nor webhook, so that
+# every backfilled match carries a ``backfill-`` key, which ``deliver`` skips on every channel
+BACKFILL_CHANNEL = "backfill"
+
+
+def backfill_key(alert_id: int, story_key: int) -> str:
+    """The delivery key of a backfilled match: says it was never sent (``deliver`` skips such matches)."""
+    return f"{BACKFILL_PREFIX}alert-{alert_id}-story-{story_key}"
 
 
 def _compile(alert_id: int, version: int, query: str, taxonomy: Taxonomy | None) -> CompiledQuery:
@@ -73,16 +89,20 @@ def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy:
     return len(connection.execute(statement.returning(AlertMatch.id), rows).all())
 
 
-def backtest(engine: Engine, query: str, filters: dict[str, Any] | None = None, days: int = 30,
-             limit: int | None = 100, taxonomy: Taxonomy | None = None) -> dict[str, Any]:
-    """What ``query`` would have matched over the last ``days`` days: stories, newest evidence first."""
+def _window(filters: dict[str, Any] | None, days: int) -> Filters:
+    """An alert's filters limited to articles published in the last ``days`` days (backtest and backfill)."""
     if days <= 0:
         raise ValueError(f"days must be positive, got {days}")
     base = Filters.from_dict(filters)
-    window = Filters(since=datetime.now(timezone.utc) - timedelta(days=days), languages=base.languages,
-                     sources=base.sources, topics=base.topics)
+    return Filters(since=datetime.now(timezone.utc) - timedelta(days=days), languages=base.languages,
+                   sources=base.sources, topics=base.topics)
+
+
+def backtest(engine: Engine, query: str, filters: dict[str, Any] | None = None, days: int = 30,
+             limit: int | None = 100, taxonomy: Taxonomy | None = None) -> dict[str, Any]:
+    """What ``query`` would have matched over the last ``days`` days: stories, newest evidence first."""
     stories: dict[int, dict[str, Any]] = {}
-    for hit in iter_search(engine, query, window, taxonomy):
+    for hit in iter_search(engine, query, _window(filters, days), taxonomy):
         entry = stories.get(hit.article.story_key)
         if entry is None:
             if limit is not None and len(stories) >= limit:
@@ -91,3 +111,42 @@ def backtest(engine: Engine, query: str, filters: dict[str, Any] | None = None, 
         entry["outlets"].add(hit.article.outlet)
     matches = [{**s, "outlets": sorted(s["outlets"])} for s in stories.values()]
     return {"query": query, "days": days, "stories": len(matches), "matches": matches}
+
+
+def backfill(engine: Engine, name: str, days: int = 30, taxonomy: Taxonomy | None = None) -> int:
+    """Put the stored stories story alert ``name`` matches in the last ``days`` days (by publication date,
+    the backtest's window and search) into its inbox; returns how many stories were added.
+
+    Ingest matching only sees articles stored after the alert was created, so a new alert's inbox
+    starts empty on an existing database.  Each story becomes one match (its first hit, with its
+    evidence, as at ingest); a story already in the inbox is left alone (unique per alert and story).
+    These stories are old news: each new match gets a delivery row with a ``backfill-`` key on
+    every channel the alert has (``BACKFILL_CHANNEL`` when it has none), written in the same
+    transaction, so ``monitor alerts deliver`` never sends it, not even on a channel added later.
+    """
+    with engine.connect() as connection:
+        alert = get_alert(connection, name)
+    if alert.trend is not None:
+        raise AlertError(f"alert {alert.name!r} is a trend alert: it counts volume and matches no stories, "
+                         "so there is nothing to backfill")
+    window = _window(alert.filters, days)
+    first: dict[int, Hit] = {}
+    for hit in iter_search(engine, _compile(alert.id, alert.version, alert.query, taxonomy), window, taxonomy):
+        first.setdefault(hit.article.story_key, hit)
+    if not first:
+        return 0
+    now = datetime.now(timezone.utc)
+    # oldest published first: the inbox lists equal matched_at by descending id, so newest published on top
+    hits = sorted(first.items(), key=lambda item: (item[1].article.published or now, item[1].article.id))
+    rows = [{"alert_id": alert.id, "story_key": key, "article_id": hit.article.id, "version": alert.version,
+             "evidence": [e.to_dict() for e in hit.evidence[:10]], "matched_at": now} for key, hit in hits]
+    settings = Delivery.from_dict(alert.delivery)
+    channels = [c for c, target in (("email", settings.email), ("webhook", settings.webhook)) if target]
+    with engine.begin() as connection:  # a match is never committed without its "delivered" rows
+        statement = insert_ignoring_conflicts(connection, AlertMatch.__table__, ["alert_id", "story_key"])
+        added = connection.execute(statement.returning(AlertMatch.id, AlertMatch.story_key), rows).all()
+        if added:
+            connection.execute(AlertDelivery.__table__.insert(), [
+                {"match_id": m.id, "channel": channel, "key": backfill_key(alert.id, m.story_key),
+                 "delivered_at": now} for m in added for channel in channels or [BACKFILL_CHANNEL]])
+    return len(added)

@@ -93,19 +93,32 @@ def alerts_group() -> None:
 @_apply(DELIVERY_OPTIONS)
 @_apply(TREND_OPTIONS)
 @click.option("--backtest-days", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Show what the alert would have matched over the last N days (0: skip).")
+              help="Show what the alert would have matched among the articles published in the last N days "
+                   "(0: skip); with --backfill, also the window filled into the inbox.")
+@click.option("--backfill", is_flag=True,
+              help="Also put the stored stories the backtest finds (published in the last --backtest-days days) "
+                   "into the inbox, recorded as delivered: `alerts deliver` never sends them. Story alerts only.")
 @DB_OPTION
 def add_command(name, query, owner, languages, sources, topics, email, digest, webhook, atom, trend_selection, z,
-                baseline_days, min_count, backtest_days, db_url):
+                baseline_days, min_count, backtest_days, backfill, db_url):
     """Create alert NAME for QUERY (query language: docs/query-language.md), or a trend alert (--trend);
-    prints a backtest."""
-    from monitor.alerts import add_alert, backtest
+    prints a backtest.
+
+    Matching runs as articles are stored, so a new alert's inbox starts empty; --backfill fills it from
+    the articles already stored (by publication date, as the backtest), without sending them.
+    """
+    from monitor.alerts import add_alert, backfill as backfill_inbox, backtest
 
     trend = _trend(trend_selection, z, baseline_days, min_count)
     if trend_selection is None and trend:
         raise click.UsageError("--z, --baseline-days and --min-count need --trend SELECTION")
     if bool(query) == bool(trend_selection):
         raise click.UsageError("give either a QUERY (a story alert) or --trend SELECTION (a trend alert)")
+    if backfill and trend_selection is not None:
+        raise click.UsageError("--backfill fills the inbox with matched stories, and a trend alert (--trend) "
+                               "matches no stories: leave out --backfill")
+    if backfill and not backtest_days:
+        raise click.UsageError("--backfill fills the inbox from the last --backtest-days days: give at least 1")
     engine = _engine(db_url)
     check_sources(engine, sources)
     filters = _filters(languages, sources, topics)
@@ -121,6 +134,9 @@ def add_command(name, query, owner, languages, sources, topics, email, digest, w
         out["backtest"] = {"days": backtest_days, "stories": result["stories"],
                            "sample": [{"title": m["title"], "url": m["url"], "published": m["published"]}
                                       for m in result["matches"][:10]]}
+    if backfill:
+        # a second transaction, after the alert's: a crash in between leaves the alert with an empty inbox
+        out["backfill"] = {"days": backtest_days, "stories": backfill_inbox(engine, name, days=backtest_days)}
     echo_json(out)
 
 
