@@ -12,7 +12,7 @@ backfill).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
@@ -24,7 +24,8 @@ from twisted.python.failure import Failure
 
 from monitor.catalogue import Source
 from monitor.crawl.bodies import body_problem, page_text
-from monitor.crawl.failures import record_failure, record_page_problem
+from monitor.crawl.conditional import LINKS_META
+from monitor.crawl.failures import LISTING_META, record_failure, record_page_problem
 from monitor.crawl.pool import run_off_reactor
 from monitor.crawl.pool_size import crawl_pool_size
 from monitor.dates import parse_datetime
@@ -36,7 +37,6 @@ from monitor.items import ArticleItem
 T = TypeVar("T")
 
 ARTICLE_META = "monitor_article"
-LISTING_META = "monitor_listing"
 ROUTINE_MARGIN = timedelta(days=1)
 # Downloader middlewares every source spider needs (settings.py may list them itself, with other orders).
 SOURCE_MIDDLEWARES = {
@@ -157,6 +157,26 @@ class SourceSpider(scrapy.Spider):
         for rank, entry in enumerate(wanted):
             yield self.article_request(entry.url, entry=entry, priority=-(rank // RANK_BUCKET),
                                        declared_language=declared_language)
+
+    def links_shown(self, response: Response, urls: Iterable[str]) -> int:
+        """How many of ``urls`` (a feed's, sitemap's or listing page's links, before any date filter)
+        this source wants; noted on the response for ``monitor.crawl.conditional``.
+
+        Zero (no links, or none matching ``url_pattern``) keeps the page's validators
+        from being saved, so once the entry is fixed the next run reads the page
+        instead of being answered 304 Not Modified.
+        """
+        urls = list(urls)
+        wanted = len(urls) if self.source.url_pattern is None else sum(1 for url in urls if self.wants_url(url))
+        response.meta[LINKS_META] = wanted
+        return wanted
+
+    def why_no_links(self, shown: int, otherwise: str) -> str:
+        """Why a listing that showed ``shown`` links gave this source none, and what to check."""
+        if shown:
+            return (f"none of its {shown} links matches url_pattern {self.source.url_pattern!r}: "
+                    "does the pattern still match?")
+        return f"it lists no links: {otherwise}"
 
     @cached_property
     def extract_workers(self) -> int:

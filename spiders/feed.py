@@ -40,6 +40,10 @@ class FeedSpider(SourceSpider):
             self.logger.error("failed %s: feed_invalid (%s)", response.url, exc)
             return
         self.crawler.stats.inc_value("monitor/feed_entries", len(feed.entries))
+        if not self.links_shown(response, (entry.url for entry in feed.entries)):
+            self.crawler.stats.inc_value("monitor/listing_empty")
+            self.logger.warning("no article links in feed %s: %s", response.url,
+                                self.why_no_links(len(feed.entries), "is it still the outlet's feed?"))
         entries = [entry for entry in feed.entries if not (self.backfill and self.is_older(entry.published))]
         for request in self.article_requests(entries, declared_language=feed.language, listing_url=response.url):
             yield request

@@ -46,9 +46,13 @@ class ListingSpider(SourceSpider):
             self.logger.error("listing %s is not an HTML page", response.url)
             return
         entries = listing_entries(response.selector, response.url, self.source.selectors)
-        if not entries:
+        if not self.links_shown(response, (entry.url for entry in entries)):
             self.crawler.stats.inc_value("monitor/listing_empty")
-            self.logger.warning("no article links on listing %s: do the selectors still match?", response.url)
+            if entries:
+                self.logger.warning("no article links on listing %s: %s", response.url,
+                                    self.why_no_links(len(entries), ""))
+            else:
+                self.logger.warning("no article links on listing %s: do the selectors still match?", response.url)
         fresh = [entry for entry in entries if not self.is_older(entry.published)]
         yield from self.article_requests(fresh, listing_url=response.url)
         page = response.meta.get("page", 1)

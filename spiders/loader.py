@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy import Request, Spider
+from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 
-from monitor.catalogue import Source, load_catalogue
+from monitor.catalogue import CatalogueError, Source, load_catalogue
 from spiders.base import SourceSpider
 from spiders.kinds import spider_class_for
 
@@ -24,8 +25,23 @@ class CatalogueSpiderLoader:
 
     def __init__(self, settings: BaseSettings) -> None:
         self._modules = SpiderLoader(settings)
-        path = settings.get("MONITOR_CATALOGUE") or None
-        self._sources = {s.name: s for s in load_catalogue(path)}
+        self._path = settings.get("MONITOR_CATALOGUE") or None
+        self._loaded: dict[str, Source] | None = None
+
+    @property
+    def _sources(self) -> dict[str, Source]:
+        """The catalogue's entries, read on first use.
+
+        Not in ``__init__``: Scrapy builds the loader outside its command error
+        handling, so an invalid catalogue there is a 28-line traceback. Read while a
+        command runs, it is Scrapy's one-line usage error naming the file and the fault.
+        """
+        if self._loaded is None:
+            try:
+                self._loaded = {s.name: s for s in load_catalogue(self._path)}
+            except CatalogueError as exc:
+                raise UsageError(f"invalid catalogue: {exc}", print_help=False) from exc
+        return self._loaded
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> "CatalogueSpiderLoader":

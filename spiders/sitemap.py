@@ -6,7 +6,9 @@ date is before ``crawl_since`` are skipped (an index of monthly archives costs
 one request per run); without a known date limit a routine crawl follows the
 newest ``max_pages`` child sitemaps and the newest ``MONITOR_SITEMAP_MAX_URLS``
 URLs. The entry's ``url_pattern`` picks articles out of sitemaps that also list
-tag pages, authors and the like.
+tag pages, authors and the like. One child sitemap without a matching URL is
+normal (a sitemap of tag pages); a run whose sitemaps gave no article link at
+all is warned about once, at the end, like an empty listing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class SitemapSpider(SourceSpider):
 
     kind = "sitemap"
     name = "sitemap"
+    urlsets_read = 0  # sitemaps of URLs (not indexes) read this run
+    links_wanted = 0  # ... and the article links they gave (before date limits)
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
@@ -62,9 +66,21 @@ class SitemapSpider(SourceSpider):
                 yield self.listing_request(entry.loc, self.parse_sitemap)
             return
         self.crawler.stats.inc_value("monitor/sitemap_urls", len(sitemap.entries))
+        self.urlsets_read += 1
+        self.links_wanted += self.links_shown(response, (entry.loc for entry in sitemap.entries))
         if self.crawl_since is None and not self.backfill:
             fresh = fresh[: self.crawler.settings.getint("MONITOR_SITEMAP_MAX_URLS", DEFAULT_MAX_URLS)]
         entries = [FeedEntry(url=e.loc, title=e.title, published=e.published) for e in fresh]
         language = next((e.language for e in fresh if e.language), None)
         for request in self.article_requests(entries, declared_language=language, listing_url=response.url):
             yield request
+
+    def closed(self, reason: str) -> None:
+        """At the end of a run whose sitemaps were read: warn when they gave no article link at all."""
+        if reason != "finished" or not self.urlsets_read or self.links_wanted:
+            return
+        self.crawler.stats.inc_value("monitor/listing_empty")
+        shown = int(self.crawler.stats.get_value("monitor/sitemap_urls", 0) or 0)
+        self.logger.warning("no article links in the sitemaps of %s (%s): %s", self.source.name,
+                            ", ".join(self.source.start_urls),
+                            self.why_no_links(shown, "are they still the outlet's sitemaps?"))

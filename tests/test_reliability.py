@@ -77,7 +77,8 @@ def torture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         for names in (HOSTILE_SOURCES, (*HOSTILE_SOURCES, "big"), ("big",)):
             result = run_monitor("-v", "crawl", *names, "--catalogue", str(root / "c.toml"), "--db", db_url,
                                  *CRAWL_SETTINGS)
-            assert result.returncode == 0, result.stderr[-3000:]
+            # exit 3: it ran, but the hostile sources lost pages; the big feed alone is clean
+            assert result.returncode == (0 if names == ("big",) else 3), result.stderr[-3000:]
             runs.append({"summary": {r["source"]: r for r in map(json.loads, result.stdout.splitlines())},
                          "log": result.stderr, "rows": articles(db_url),
                          "stats": {name: last_stats(db_url, name) for name in names}})
@@ -92,7 +93,8 @@ def url_of(torture: dict[str, Any], slug: str) -> str:
 def test_every_crawl_finishes(torture: dict[str, Any]) -> None:
     for run in (torture["first"], torture["second"]):
         assert set(HOSTILE_SOURCES) <= set(run["summary"])
-        assert all(r["status"] == "finished" for r in run["summary"].values())
+        assert all(r["status"] in ("finished", "finished_with_errors") for r in run["summary"].values())
+        assert run["summary"]["ghost"]["status"] == "finished_with_errors"  # its feed's host does not resolve
         # Scrapy's robots.txt middleware logs the DNS failure with a traceback; nothing of ours may
         ours = [line for line in run["log"].splitlines()
                 if line.startswith("  File") and str(REPO) in line and "site-packages" not in line]

@@ -7,10 +7,13 @@ adding an outlet sees exactly what to fix.
 
 from __future__ import annotations
 
+import difflib
+import hashlib
+import json
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +30,7 @@ LISTING_SELECTORS = ("teaser", "teaser_link", "teaser_date", "next_page")
 POLITENESS_KEYS = ("download_delay", "concurrency")
 FIELDS = ("name", "outlet", "kind", "start_urls", "languages", "homepage", "poll_interval_minutes", "selectors",
           "politeness", "paywall", "spider", "url_pattern", "max_pages", "min_interval_minutes", "max_interval_minutes")
+TOP_LEVEL = "source"  # the only top-level key of a catalogue file: its array of [[source]] tables
 
 
 class CatalogueError(ValueError):
@@ -57,6 +61,16 @@ class Source:
         """The selectors that override extracted article fields (title, authors, published, text)."""
         return {k: v for k, v in self.selectors.items() if k in ARTICLE_SELECTORS}
 
+    def fingerprint(self) -> str:
+        """A short hash of the whole entry: it changes whenever the entry does (a fixed selector or pattern).
+
+        Stored HTTP validators are keyed by it (``monitor.catalogue.state``), so a
+        corrected entry fetches its listings in full instead of being told "304 Not
+        Modified" about the page it could not read before.
+        """
+        text = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
     def with_base(self, base_url: str) -> "Source":
         """This entry with ``{{REPLICA}}`` in its URLs replaced by ``base_url``."""
         urls = tuple(u.replace(REPLICA_PLACEHOLDER, base_url.rstrip("/")) for u in self.start_urls)
@@ -69,43 +83,100 @@ def catalogue_path() -> Path:
     return Path(os.environ.get("MONITOR_CATALOGUE") or BUNDLED_CATALOGUE)
 
 
-def load_catalogue(path: Path | None = None, *, base_url: str | None = None) -> list[Source]:
-    """Read and validate a catalogue file; ``base_url`` fills ``{{REPLICA}}`` placeholders."""
-    path = Path(path or catalogue_path())
+def read_entries(path: Path) -> list[Any]:
+    """The raw ``[[source]]`` tables of the catalogue file at ``path``.
+
+    Raises ``CatalogueError`` naming the file when it is missing, not UTF-8, not
+    TOML, or has a top-level key other than ``source``: a typo such as
+    ``[[sources]]`` must not silently drop entries.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise CatalogueError(f"{path}: catalogue file not found") from exc
+    except IsADirectoryError as exc:
+        raise CatalogueError(f"{path}: is a directory, not a catalogue file") from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                             "save the catalogue as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"{path}: not valid TOML: {exc}") from exc
-    entries = data.get("source", [])
+    for key in data:
+        if key == TOP_LEVEL:
+            continue
+        if key in FIELDS:
+            hint = f"a field outside any table: put it under a [[{TOP_LEVEL}]] header"
+        elif _close(key.lower(), (TOP_LEVEL, TOP_LEVEL + "s")):
+            hint = f"did you mean [[{TOP_LEVEL}]]?"
+        else:
+            hint = f"the only top-level key is '{TOP_LEVEL}': entries go in [[{TOP_LEVEL}]] tables"
+        raise CatalogueError(f"{path}: unknown top-level key {key!r} ({hint})")
+    entries = data.get(TOP_LEVEL, [])
     if not isinstance(entries, list):
-        raise CatalogueError(f"{path}: 'source' must be an array of tables ([[source]])")
+        raise CatalogueError(f"{path}: '{TOP_LEVEL}' must be an array of tables ([[{TOP_LEVEL}]])")
+    return entries
+
+
+def load_catalogue(path: Path | None = None, *, base_url: str | None = None) -> list[Source]:
+    """Read and validate a catalogue file; ``base_url`` fills ``{{REPLICA}}`` placeholders."""
+    path = Path(path or catalogue_path())
     sources: list[Source] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries, start=1):
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(read_entries(path), start=1):
         source = parse_entry(entry, where=f"{path}: entry {index}")
-        if source.name in seen:
-            raise CatalogueError(f"{path}: entry {index} ({source.name}): field 'name': duplicate source name")
-        seen.add(source.name)
+        duplicate = _duplicate(source.name, seen)
+        if duplicate:
+            raise CatalogueError(f"{path}: entry {index} ({source.name}): field 'name': {duplicate}")
         sources.append(source.with_base(base_url) if base_url else source)
     return sources
 
 
+def _duplicate(name: str, seen: dict[str, str]) -> str | None:
+    """Why ``name`` clashes with an earlier name (compared case-insensitively), or None; records it."""
+    earlier = seen.get(name.lower())
+    if earlier is None:
+        seen[name.lower()] = name
+        return None
+    if earlier == name:
+        return "duplicate source name"
+    return f"duplicate source name: {earlier!r} differs only in case"
+
+
+def _close(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """The choice closest to ``word`` (a likely typo), or None."""
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _unknown(key: str, known: tuple[str, ...], what: str) -> str:
+    """The reason for an unknown ``key``, suggesting the known one it looks like a typo of."""
+    match = _close(key, known) or _close(key.lower(), known)
+    if match:
+        return f"unknown {what}: did you mean {match!r}? (known: {', '.join(sorted(known))})"
+    return f"unknown {what} (known: {', '.join(sorted(known))})"
+
+
 def parse_entry(entry: dict[str, Any], *, where: str) -> Source:
     """Validate one ``[[source]]`` table into a ``Source``."""
+    if not isinstance(entry, dict):
+        raise CatalogueError(f"{where}: must be a table ([[{TOP_LEVEL}]]), got {type(entry).__name__}")
     name = entry.get("name")
     label = f"{where} ({name})" if isinstance(name, str) else where
 
     def fail(field_name: str, reason: str) -> CatalogueError:
         return CatalogueError(f"{label}: field '{field_name}': {reason}")
 
+    unknown = sorted(set(entry) - set(FIELDS))
+    if unknown:  # first: a misspelt field would otherwise be reported as the correct one missing
+        raise fail(unknown[0], _unknown(unknown[0], FIELDS, "field"))
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_" for c in name):
         raise fail("name", "required; letters, digits, '-' and '_' only")
     kind = entry.get("kind")
     if kind not in KINDS:
         raise fail("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     start_urls = entry.get("start_urls")
+    if isinstance(start_urls, str):
+        raise fail("start_urls", f"must be a list of URLs, not a string: start_urls = [{json.dumps(start_urls)}]")
     if not isinstance(start_urls, list) or not start_urls or not all(isinstance(u, str) for u in start_urls):
         raise fail("start_urls", "required; a non-empty list of URLs")
     for url in start_urls:
@@ -132,7 +203,7 @@ def parse_entry(entry: dict[str, Any], *, where: str) -> Source:
         raise fail("selectors", "a table of field = \"CSS or XPath selector\"")
     for key, selector in selectors.items():
         if key not in ARTICLE_SELECTORS + LISTING_SELECTORS:
-            raise fail(f"selectors.{key}", f"unknown selector (known: {', '.join(ARTICLE_SELECTORS + LISTING_SELECTORS)})")
+            raise fail(f"selectors.{key}", _unknown(key, ARTICLE_SELECTORS + LISTING_SELECTORS, "selector"))
         try:
             validate_selector(selector)
         except SelectorError as exc:
@@ -145,7 +216,7 @@ def parse_entry(entry: dict[str, Any], *, where: str) -> Source:
         raise fail("politeness", "a table of non-negative numbers (download_delay, concurrency)")
     for key in politeness:
         if key not in POLITENESS_KEYS:
-            raise fail(f"politeness.{key}", f"unknown setting (known: {', '.join(POLITENESS_KEYS)})")
+            raise fail(f"politeness.{key}", _unknown(key, POLITENESS_KEYS, "setting"))
     if "concurrency" in politeness and not 1 <= politeness["concurrency"] <= 8:
         raise fail("politeness.concurrency", "between 1 and 8 requests at a time")
     outlet = entry.get("outlet", name)
@@ -174,9 +245,6 @@ def parse_entry(entry: dict[str, Any], *, where: str) -> Source:
             raise fail(key, "a whole number of minutes between 1 and 10080")
     if not (bounds["min_interval_minutes"] or 1) <= interval <= (bounds["max_interval_minutes"] or 7 * 24 * 60):
         raise fail("poll_interval_minutes", "must lie between min_interval_minutes and max_interval_minutes")
-    unknown = sorted(set(entry) - set(FIELDS))
-    if unknown:
-        raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(FIELDS))})")
     return Source(
         name=name, outlet=outlet, kind=kind, start_urls=tuple(start_urls),
         languages=tuple(x.lower() for x in languages), homepage=homepage,
@@ -196,28 +264,29 @@ def find_source(sources: list[Source], name: str) -> Source:
 
 
 def check_catalogue(path: Path | None = None) -> list[str]:
-    """Every problem in a catalogue file, one message per bad entry (``load_catalogue`` stops at the first)."""
+    """Every problem in a catalogue file, one message per bad entry (``load_catalogue`` stops at the first).
+
+    A file that cannot be read at all (missing, not UTF-8, not TOML, an unknown
+    top-level key) is one problem; so is a file with no entries.
+    """
     path = Path(path or catalogue_path())
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [f"{path}: catalogue file not found"]
-    except tomllib.TOMLDecodeError as exc:
-        return [f"{path}: not valid TOML: {exc}"]
-    entries = data.get("source", [])
-    if not isinstance(entries, list):
-        return [f"{path}: 'source' must be an array of tables ([[source]])"]
+        entries = read_entries(path)
+    except CatalogueError as exc:
+        return [str(exc)]
+    if not entries:
+        return [f"{path}: no [[{TOP_LEVEL}]] entries"]
     problems: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for index, entry in enumerate(entries, start=1):
         try:
             source = parse_entry(entry, where=f"{path}: entry {index}")
         except CatalogueError as exc:
             problems.append(str(exc))
             continue
-        if source.name in seen:
-            problems.append(f"{path}: entry {index} ({source.name}): field 'name': duplicate source name")
-        seen.add(source.name)
+        duplicate = _duplicate(source.name, seen)
+        if duplicate:
+            problems.append(f"{path}: entry {index} ({source.name}): field 'name': {duplicate}")
     return problems
 
 

@@ -21,7 +21,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-ERRORS_PREFIX = "monitor/errors/"  # monitor.crawl.failures counts each failed request and unusable page here
+from monitor.crawl.verdict import ERRORS_PREFIX, RUN_ERRORS
+
+# The deliberate drops of monitor.crawl.seen and .conditional (already stored, 304): Scrapy counts them as
+# downloader exceptions, but they are the crawl working, not an outlet failing.
+SKIPS = "downloader/exception_type_count/monitor.crawl.failures.SkipRequest"
 WINDOW = 3  # runs that must agree before a source is called broken
 RATE_JUMP = 0.3  # an empty-extraction or error rate this much above the source's own baseline is a jump
 RATE_FLOOR = 0.5  # ... and at least this high
@@ -42,12 +46,20 @@ class RunRecord:
 
     @property
     def failed(self) -> bool:
-        return not self.status.startswith("finished") or self.count("log_count/ERROR") > 0
+        """Not ``finished`` cleanly (``monitor.crawl.verdict.run_status``); rows recorded before
+        ``monitor/run_errors`` existed failed when they logged an error."""
+        legacy = RUN_ERRORS not in self.stats and self.count("log_count/ERROR") > 0
+        return self.status != "finished" or legacy
 
     @property
     def found_nothing(self) -> bool:
-        """No article link found, and not because the listing answered 304 Not Modified."""
-        return self.count("monitor/listed") == 0 and self.count("monitor/not_modified") == 0
+        """No article link found, and not because the listing answered 304 Not Modified.
+
+        A 304 on one start URL does not excuse another that was read and showed no
+        links (``monitor/listing_empty``).
+        """
+        return self.count("monitor/listed") == 0 and (
+            self.count("monitor/not_modified") == 0 or self.count("monitor/listing_empty") > 0)
 
     @property
     def problems(self) -> dict[str, int]:
@@ -130,8 +142,9 @@ def _errors(run: RunRecord) -> tuple[int, int]:
     bad = sum(int(v or 0) for k, v in run.stats.items()
               if k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[1][:1] in "45"
               and not k.endswith("/404"))
+    exceptions = max(0, run.count("downloader/exception_count") - run.count(SKIPS))
     # Scrapy's counts and the monitor's own (which also has unusable pages) overlap: take the larger.
-    bad = max(bad + run.count("downloader/exception_count"), run.count(ERRORS_PREFIX + "count"))
+    bad = max(bad + exceptions, run.count(ERRORS_PREFIX + "count"))
     return bad, run.count("downloader/request_count")
 
 

@@ -1,4 +1,4 @@
-"""Tables of the sources domain: per-URL HTTP validators for conditional GETs.
+"""Tables of the sources domain: per-source, per-URL HTTP validators for conditional GETs.
 
 A feed, sitemap or listing page answered with ``ETag`` / ``Last-Modified`` is
 asked next time with ``If-None-Match`` / ``If-Modified-Since``; an unchanged page
@@ -18,7 +18,11 @@ from monitor.db.types import UTCDateTime
 
 
 class HttpValidator(Base):
-    """The validators a listing URL (feed, sitemap, listing page, API page) was last served with."""
+    """The validators a listing URL (feed, sitemap, listing page, API page) was last served with.
+
+    ``url`` holds ``monitor.catalogue.state.validator_key``: ``"<source>@<entry hash> <URL>"``, so
+    two sources, or two versions of one entry, never share validators.
+    """
 
     __tablename__ = "http_validators"
 

@@ -47,8 +47,12 @@ def append_entry(path: Path, entry: dict[str, Any]) -> Source:
     """Validate ``entry`` and append it to the catalogue at ``path`` (created if missing)."""
     source = parse_entry(entry, where=f"{path}: new entry")
     existing = load_catalogue(path) if path.exists() else []
-    if any(s.name == source.name for s in existing):
+    clash = next((s.name for s in existing if s.name.lower() == source.name.lower()), None)
+    if clash == source.name:
         raise CatalogueError(f"{path}: new entry ({source.name}): field 'name': a source with this name exists")
+    if clash:
+        raise CatalogueError(f"{path}: new entry ({source.name}): field 'name': source {clash!r} exists "
+                             "(names may not differ only in case)")
     text = path.read_text(encoding="utf-8") if path.exists() else "# Source catalogue (see docs/adding-an-outlet.md)\n"
     separator = "" if text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
     path.write_text(text + separator + format_entry(entry), encoding="utf-8")

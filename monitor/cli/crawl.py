@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from monitor.catalogue import find_source, load_catalogue
+from monitor.catalogue import catalogue_path, find_source, load_catalogue
 from monitor.cli.output import echo_json, echo_table
 from monitor.cli.options import DB_OPTION
 
+if TYPE_CHECKING:
+    from monitor.crawl.runner import RunSummary
 
 
 @click.command("demo")
@@ -57,11 +60,23 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
                   db_url: str | None, settings: tuple[str, ...], backfill: bool, since: str | None,
                   progress: bool, distributed: bool) -> None:
     """Crawl SOURCES now (all catalogue sources when none are named); prints one JSON
-    object per source with its counts."""
+    object per source with its counts, status and errors (as in `crawl_runs`).
+
+    \b
+    Exit status:
+      0  every run finished without errors
+      1  nothing was crawled: unknown source, invalid or empty catalogue
+      2  nothing was crawled: bad option (usage error)
+      3  the crawl ran, but some source's run had errors (a feed, sitemap or listing
+         failed, pages were lost to timeouts or server errors, articles could not be
+         stored): its JSON says "status": "finished_with_errors"; the log says why
+    """
     from monitor.crawl.runner import run_sources
     from monitor.dates import parse_datetime
 
     entries = load_catalogue(catalogue, base_url=base_url)
+    if not entries:
+        raise click.ClickException(f"{catalogue or catalogue_path()}: no [[source]] entries: nothing to crawl")
     chosen = [find_source(entries, name) for name in sources] if sources else entries
     overrides: dict[str, object] = {"LOG_LEVEL": ctx.obj["log_level"]}
     if catalogue:
@@ -91,8 +106,28 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         echo_json(run.as_dict())
     unstored = sum(run.count("monitor/errors/store_failed") for run in runs)
     if unstored:
-        raise click.ClickException(f"{unstored} articles could not be stored (see the log); "
-                                   "they were not marked seen, so the next crawl fetches them again")
+        click.echo(f"Error: {unstored} articles could not be stored (see the log); "
+                   "they were not marked seen, so the next crawl fetches them again", err=True)
+    exit_if_runs_failed(ctx, runs)
+
+
+def exit_if_runs_failed(ctx: click.Context, runs: list[RunSummary]) -> None:
+    """One stderr line naming each run that had errors, then exit status 3 (see ``crawl --help``)."""
+    from monitor.crawl.verdict import ERRORS_EXIT_CODE
+
+    failed = [run for run in runs if not run.ok]
+    if failed:
+        click.echo("Error: " + "; ".join(_what_failed(run) for run in failed), err=True)
+        ctx.exit(ERRORS_EXIT_CODE)
+
+
+def _what_failed(run: RunSummary) -> str:
+    """One source's failed run in a few words: ``name: status (2 http_404, 1 timeout)``."""
+    reasons = sorted(((key.removeprefix("monitor/errors/"), int(value or 0)) for key, value in run.stats.items()
+                      if key.startswith("monitor/errors/") and key != "monitor/errors/count" and value),
+                     key=lambda pair: (-pair[1], pair[0]))
+    detail = ", ".join(f"{count} {reason}" for reason, count in reasons)
+    return f"{run.source}: {run.status}" + (f" ({detail})" if detail else "")
 
 
 @click.command("fetch")

@@ -10,6 +10,7 @@ import click
 
 from monitor.catalogue import find_source, load_catalogue
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
+from monitor.cli.crawl import exit_if_runs_failed
 from monitor.cli.options import DB_OPTION
 
 CATALOGUE_OPTION = click.option("--catalogue", type=click.Path(dir_okay=False, path_type=Path),
@@ -159,7 +160,8 @@ def worker_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path
 
     Run N workers on one or more machines: each pops requests from Redis, and all
     share the request dupefilter, the "seen" checks and the near-duplicate index,
-    so every article is stored once. Prints one JSON object per source.
+    so every article is stored once. Prints one JSON object per source; exits 3 when a
+    run had errors, as `monitor crawl` does.
     """
     from monitor.crawl.runner import run_sources
     from monitor.distributed.settings import worker_settings
@@ -173,8 +175,10 @@ def worker_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path
     if db_url:
         overrides["MONITOR_DB_URL"] = db_url
     os.environ["MONITOR_REDIS_URL"] = redis_url  # the story index and store factories read it
-    for run in run_sources(chosen, overrides):
+    runs = list(run_sources(chosen, overrides))
+    for run in runs:
         echo_json(run.as_dict())
+    exit_if_runs_failed(ctx, runs)
 
 
 COMMANDS = [schedule_command, status_command, worker_command]

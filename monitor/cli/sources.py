@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from monitor.catalogue import catalogue_path, check_catalogue, find_source, load_catalogue
+from monitor.catalogue import catalogue_path, check_catalogue, find_source, load_catalogue, read_entries
 from monitor.cli.output import echo_json, echo_table
 from monitor.cli.options import DB_OPTION
 
@@ -81,6 +81,8 @@ def check_command(name: str | None, catalogue: Path | None) -> None:
     from spiders.kinds import spider_class_for
 
     path = Path(catalogue or catalogue_path())
+    if not read_entries(path):  # a file that cannot be read is one error naming it, not "1 invalid entry"
+        raise click.ClickException(f"{path}: no [[source]] entries")
     problems = check_catalogue(path)
     notes: list[str] = []
     if not problems:
@@ -170,11 +172,28 @@ def add_command(name: str, feed_url: str | None, kind: str | None, start_urls: t
             raise click.BadParameter("expected FIELD=SELECTOR", param_hint="--selector")
         entry["selectors"] = {key: value for key, _, value in pairs}
     path = Path(catalogue or catalogue_path())
+    existing = load_catalogue(path) if path.exists() else []
     source = append_entry(path, entry)
+    for other in existing:
+        shared = sorted(set(map(_comparable, other.start_urls)) & set(map(_comparable, source.start_urls)))
+        if shared:
+            click.echo(f"warning: {source.name} shares {', '.join(shared)} with source {other.name}: "
+                       "the outlet is crawled twice and its articles are stored under whichever source "
+                       "gets there first", err=True)
     if path.resolve() == BUNDLED_CATALOGUE.resolve():
         click.echo("note: added to the bundled catalogue; add a fixture under tests/fixtures/outlets/"
                    f"{source.name}/ (see docs/adding-an-outlet.md)", err=True)
     click.echo(f"{path}: added {source.name} ({source.kind}, {', '.join(source.start_urls)})")
+
+
+def _comparable(url: str) -> str:
+    """``url`` canonicalised, so two spellings of one feed URL compare equal."""
+    from monitor.urls import InvalidURLError, canonicalize_url
+
+    try:
+        return canonicalize_url(url)
+    except InvalidURLError:
+        return url
 
 
 COMMANDS = [sources_group]

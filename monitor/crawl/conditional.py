@@ -2,13 +2,23 @@
 
 Requests marked ``monitor_listing`` carry ``If-None-Match`` / ``If-Modified-Since``
 from the validators stored for their URL; a 304 ends the request (stat
-``monitor/not_modified``) so an unchanged feed costs one small response. New
-validators are saved only when the run finishes cleanly: a crash or an error
-mid-run leaves the old ones, so the next run fetches the listing again and picks
-up the articles this run missed. ``MONITOR_BACKFILL`` turns the middleware off.
+``monitor/not_modified``) so an unchanged feed costs one small response.
+
+Validators belong to a source and to one version of its catalogue entry
+(``monitor.catalogue.state.validator_key``): a new source on a URL another
+source crawls, or an entry whose selector or ``url_pattern`` was just fixed,
+fetches its listings in full. New validators are saved only when the run
+finishes cleanly and found what it was looking for: a crash or an error mid-run
+leaves the old ones, so the next run fetches the listing again and picks up the
+articles this run missed; a listing the spider read but found no article link
+in (``LINKS_META`` = 0: a broken selector, a pattern that matches nothing) is
+not remembered, and nothing is when the whole run found no link, so a fix is
+never answered "304 Not Modified". ``MONITOR_BACKFILL`` turns the middleware off.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -16,10 +26,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from monitor.catalogue.state import save_validators, validators_for
-from monitor.crawl.failures import SkipRequest
+from monitor.crawl.failures import LISTING_META, SkipRequest
+from monitor.crawl.verdict import run_errors
 from monitor.crawl.storage import store_for
 
-LISTING_META = "monitor_listing"
+LINKS_META = "monitor_links"  # set by the spider on a listing it read: how many article links it showed
 
 
 class ConditionalGetMiddleware:
@@ -27,22 +38,34 @@ class ConditionalGetMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.pending: dict[str, tuple[str | None, str | None]] = {}
+        # url -> (etag, last_modified, the request's meta, where the spider notes LINKS_META)
+        self.pending: dict[str, tuple[str | None, str | None, dict[str, Any]]] = {}
+        self._owner: tuple[str, str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ConditionalGetMiddleware":
         if not crawler.settings.getbool("MONITOR_CONDITIONAL_GET", True):
-            raise NotConfigured("MONITOR_CONDITIONAL_GET is off")
+            raise NotConfigured  # MONITOR_CONDITIONAL_GET is off (on purpose: no warning)
         if crawler.settings.getbool("MONITOR_BACKFILL", False):
-            raise NotConfigured("backfill: listings are fetched in full")
+            raise NotConfigured  # backfill: listings are fetched in full (on purpose: no warning)
         middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
+    def owner(self) -> tuple[str, str]:
+        """``(source name, entry fingerprint)`` this crawl's validators are stored under."""
+        if self._owner is None:
+            spider = self.crawler.spider
+            source = getattr(spider, "source", None)
+            self._owner = ((source.name, source.fingerprint()) if source is not None
+                           else (getattr(spider, "name", "?"), ""))
+        return self._owner
+
     def process_request(self, request: Request) -> None:
         if not request.meta.get(LISTING_META) or "If-None-Match" in request.headers:
             return None
-        stored = validators_for(store_for(self.crawler).engine, request.url)
+        source, fingerprint = self.owner()
+        stored = validators_for(store_for(self.crawler).engine, source, request.url, fingerprint)
         if stored:
             etag, modified = stored
             if etag:
@@ -62,14 +85,21 @@ class ConditionalGetMiddleware:
             modified = response.headers.get("Last-Modified")
             if etag or modified:
                 self.pending[request.url] = (etag.decode("latin-1") if etag else None,
-                                             modified.decode("latin-1") if modified else None)
+                                             modified.decode("latin-1") if modified else None, request.meta)
         return response
 
     def spider_closed(self, spider: object, reason: str) -> None:
         stats = self.crawler.stats
-        if reason != "finished" or stats.get_value("log_count/ERROR", 0) or stats.get_value("spider_exceptions/count", 0):
+        if reason != "finished" or run_errors(stats.get_stats() or {}):
             return
-        source = getattr(getattr(spider, "source", None), "name", getattr(spider, "name", "?"))
-        saved = save_validators(store_for(self.crawler).engine, source,
-                                ((url, etag, modified) for url, (etag, modified) in self.pending.items()))
+        links = [meta.get(LINKS_META) for _, _, meta in self.pending.values()]
+        if 0 in links and not any(links):  # every listing the spider counted showed no article link
+            stats.set_value("monitor/validators_withheld", len(self.pending))
+            return
+        keep = [(url, etag, modified) for url, (etag, modified, meta) in self.pending.items()
+                if meta.get(LINKS_META) != 0]
+        if len(keep) < len(self.pending):
+            stats.set_value("monitor/validators_withheld", len(self.pending) - len(keep))
+        source, fingerprint = self.owner()
+        saved = save_validators(store_for(self.crawler).engine, source, keep, fingerprint)
         stats.set_value("monitor/validators_saved", saved)

@@ -8,6 +8,15 @@ arrived but cannot be used). Each failure adds one to the stat
 one line naming the URL and the reason. Nothing is marked seen for a failed
 article, so the next run asks for it again.
 
+Some failures are also **errors of the run** (stat ``monitor/run_errors``, which
+makes the run ``finished_with_errors``, a failure for the scheduler and a
+non-zero exit of ``monitor crawl``): any failed start URL or listing request
+(feed, sitemap, listing or API page: without it the run finds nothing), and an
+article lost to a timeout, a server error, rate limiting (429) or a broken
+connection. An article the outlet answers another 4xx for (gone, forbidden) or
+robots.txt forbids, and a page that arrived unusable, are the outlet's
+business: counted and logged as a warning, but the run still ``finished``.
+
 Reasons: ``http_<status>`` (after Scrapy's retries), ``timeout``, ``dns``,
 ``connection_refused``, ``connection_lost`` (reset or closed mid-response),
 ``data_loss`` (body shorter than announced), ``too_large`` (past
@@ -28,7 +37,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-ERRORS_PREFIX = "monitor/errors/"
+from monitor.crawl.verdict import ERRORS_PREFIX, RUN_ERRORS
+
+LISTING_META = "monitor_listing"
+CRAWL_PROBLEMS_4XX = ("http_408", "http_429")  # timed out, rate-limited: our crawl's problem, not a gone page  # set on feed, sitemap, listing and API page requests (spiders.base)
 
 
 class SkipRequest(IgnoreRequest):
@@ -83,10 +95,15 @@ class RedirectLoopMiddleware:
         return response
 
 
-def count_error(crawler: Crawler, reason: str) -> None:
-    """Add one ``monitor/errors/<reason>`` (and to the total ``monitor/errors/count``)."""
+def count_error(crawler: Crawler, reason: str, *, run_error: bool = True) -> None:
+    """Add one ``monitor/errors/<reason>`` (and to the total ``monitor/errors/count``).
+
+    ``run_error``: the failure is also an error of the run (``monitor/run_errors``).
+    """
     crawler.stats.inc_value(ERRORS_PREFIX + reason)
     crawler.stats.inc_value(ERRORS_PREFIX + "count")
+    if run_error:
+        crawler.stats.inc_value(RUN_ERRORS)
 
 
 def record_failure(crawler: Crawler, logger: logging.Logger | logging.LoggerAdapter, failure: Failure) -> None:
@@ -98,14 +115,18 @@ def record_failure(crawler: Crawler, logger: logging.Logger | logging.LoggerAdap
     request = getattr(failure, "request", None)
     # the URL the listing gave (before any redirect), so the line names the article as the listing knows it
     url = (request.meta.get("redirect_urls") or [request.url])[0] if request is not None else "?"
-    count_error(crawler, reason)
-    # A page the outlet says is gone or forbidden is the outlet's business; the rest is a failed crawl.
-    level = logging.WARNING if reason.startswith("http_4") or reason == "robots" else logging.ERROR
-    logger.log(level, "failed %s: %s (%s)", url, reason, detail)
+    listing = request is not None and bool(request.meta.get(LISTING_META))
+    # A failed feed, sitemap or listing page loses the whole run's discovery: always an error. An article
+    # page the outlet says is gone or forbidden is the outlet's business; the rest is a failed crawl.
+    outlets_business = not listing and (
+        (reason.startswith("http_4") and reason not in CRAWL_PROBLEMS_4XX) or reason == "robots")
+    count_error(crawler, reason, run_error=not outlets_business)
+    logger.log(logging.WARNING if outlets_business else logging.ERROR, "failed %s%s: %s (%s)",
+               "listing " if listing else "", url, reason, detail)
 
 
 def record_page_problem(crawler: Crawler, logger: logging.Logger | logging.LoggerAdapter, url: str,
                         reason: str, detail: str) -> None:
     """A page arrived but cannot be used (empty, binary): counted like a failure, logged as a warning."""
-    count_error(crawler, reason)
+    count_error(crawler, reason, run_error=False)
     logger.warning("skipped %s: %s (%s)", url, reason, detail)

@@ -13,11 +13,15 @@ from scrapy.utils.project import get_project_settings
 
 from monitor.catalogue import Source
 from monitor.crawl.pool import shutdown_pools
+from monitor.crawl.verdict import run_errors, run_status
 
 
 @dataclass(slots=True)
 class RunSummary:
-    """What one source's crawl did, from its Scrapy stats."""
+    """What one source's crawl did, from its Scrapy stats.
+
+    ``status`` and ``errors`` are those of its ``crawl_runs`` row (``monitor.crawl.runs``).
+    """
 
     source: str
     status: str
@@ -25,6 +29,11 @@ class RunSummary:
 
     def count(self, key: str) -> int:
         return int(self.stats.get(key, 0) or 0)
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished without errors."""
+        return self.status == "finished"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -36,7 +45,7 @@ class RunSummary:
             "stored": self.count("monitor/stored"),
             "duplicates": self.count("monitor/duplicates/url") + self.count("monitor/duplicates/content"),
             "dropped_empty": self.count("monitor/dropped/empty_extraction"),
-            "errors": self.count("log_count/ERROR"),
+            "errors": run_errors(self.stats),
         }
 
 
@@ -79,5 +88,4 @@ def run_sources(sources: Iterable[Source], overrides: dict[str, Any] | None = No
 
 def _summary(name: str, crawler: Crawler) -> RunSummary:
     stats = dict(crawler.stats.get_stats() or {})
-    reason = stats.get("finish_reason", "unknown")
-    return RunSummary(source=name, status=str(reason), stats=stats)
+    return RunSummary(source=name, status=run_status(str(stats.get("finish_reason", "unknown")), stats), stats=stats)

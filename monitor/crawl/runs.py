@@ -1,7 +1,8 @@
 """Extension: record each spider run and its stats in ``crawl_runs``.
 
 Source health (broken feeds, empty extractions, silent outlets) is computed from
-these rows, so every run leaves one, including runs that fail.
+these rows, so every run leaves one, including runs that fail. Its status is
+``monitor.crawl.verdict.run_status``, as everywhere else a run is judged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy import update
 
 from monitor.crawl.storage import store_for
+from monitor.crawl.verdict import ITEM_ERRORS, RUN_ERRORS, run_status
 from monitor.db.models import CrawlRun
 
 
@@ -30,7 +32,11 @@ class CrawlRunRecorder:
         recorder = cls(crawler)
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.item_error, signal=signals.item_error)
         return recorder
+
+    def item_error(self, **_: Any) -> None:
+        self.crawler.stats.inc_value(ITEM_ERRORS)
 
     def spider_opened(self, spider: Spider) -> None:
         engine = store_for(self.crawler).engine
@@ -42,9 +48,8 @@ class CrawlRunRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = {key: _jsonable(value) for key, value in (self.crawler.stats.get_stats() or {}).items()}
-        status = "finished" if reason == "finished" else f"failed: {reason}"
-        if stats.get("log_count/ERROR") and status == "finished":
-            status = "finished_with_errors"
+        stats.setdefault(RUN_ERRORS, 0)  # present even when 0: health tells these rows from older ones
+        status = run_status(reason, stats)
         engine = store_for(self.crawler).engine
         with engine.begin() as connection:
             connection.execute(

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from monitor.crawl.verdict import ERRORS_EXIT_CODE
 from monitor.schedule.launchers import Job, JobEnd, LaunchError, Launcher
 from monitor.schedule.policy import DEFAULT_JITTER, Cadence, Outcome, due_sources, launchable, next_run
 from monitor.schedule.state import (ensure_sources, load_states, mark_crashed, mark_done, mark_running, now_utc,
@@ -180,11 +181,11 @@ class Scheduler:
             error = end.detail or f"exit code {end.exit_code}"
             assert run.run_id is not None
             mark_crashed(self.engine, run.run_id, error)
-        elif end.exit_code not in (None, 0):
+        elif end.exit_code not in (None, 0, ERRORS_EXIT_CODE):  # ERRORS_EXIT_CODE: ran, and the row says how
             status, stored, error = "crashed", run.stored, end.detail or f"exit code {end.exit_code}"
         else:
             status, stored = run.status, run.stored
-            error = None if status == "finished" else status
+            error = None if status == "finished" else f"{status}: {end.detail}" if end.detail else status
         if orphan:
             status, error = "crashed", end.detail
         outcome = Outcome(status, stored)

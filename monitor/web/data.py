@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from monitor.alerts.models import Alert, AlertMatch
+from monitor.crawl.verdict import RUN_ERRORS, run_errors
 from monitor.db.models import STORY_KEY, Article, ArticleTopic, CrawlRun, Source
 from monitor.db.upsert import insert_ignoring_conflicts
 from monitor.search.meta import distinct_values
@@ -215,7 +216,8 @@ def sources_overview(engine: Engine, *, now: datetime | None = None) -> list[dic
         h = health[name].as_dict()
         run = last_runs.get(name)
         stats = (run.stats or {}) if run else {}
-        errors = int(stats.get("log_count/ERROR", 0) or 0) + int(stats.get("downloader/exception_count", 0) or 0)
+        errors = (run_errors(stats) if RUN_ERRORS in stats  # rows written before run_errors existed: the old count
+                  else int(stats.get("log_count/ERROR", 0) or 0) + int(stats.get("downloader/exception_count", 0) or 0))
         out.append({"name": name, "outlet": outlets.get(name, name), **h,
                     "last_run": run.started if run else None, "last_status": run.status if run else None,
                     "last_stored": run.items_stored if run else None, "errors": errors})

@@ -1,0 +1,67 @@
+"""Source health counts real failures only: skips of stored articles and 304s are the crawl working."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from monitor.catalogue import BUNDLED_CATALOGUE, find_source, load_catalogue
+from monitor.catalogue.coverage import offline_source
+from monitor.catalogue.fixtures import FixtureServer, fixture_path
+from monitor.catalogue.health import SKIPS, RunRecord, assess
+from monitor.catalogue.write import format_catalogue
+from monitor.crawl.failures import SkipRequest
+from tests.conftest import run_monitor
+
+NOW = datetime(2025, 3, 20, 12, 0, tzinfo=timezone.utc)
+FAST = ("--set", "AUTOTHROTTLE_ENABLED=False")
+
+
+def test_skips_are_named_as_scrapy_counts_them() -> None:
+    assert SKIPS.endswith("/" + f"{SkipRequest.__module__}.{SkipRequest.__qualname__}")
+
+
+def test_a_touched_feed_whose_articles_are_stored_is_healthy(tmp_path: Path, db_url: str) -> None:
+    shutil.copytree(fixture_path("b2-bruxelles2"), tmp_path / "sites" / "b2-bruxelles2")
+    feed = tmp_path / "sites" / "b2-bruxelles2" / "feed" / "index.xml"
+    catalogue = tmp_path / "c.toml"
+    with FixtureServer(tmp_path / "sites") as server:
+        source = find_source(load_catalogue(BUNDLED_CATALOGUE), "b2-bruxelles2")
+        catalogue.write_text(format_catalogue([offline_source(source, server.base_url)]))
+        runs = []
+        for poll in range(4):
+            feed.write_text(feed.read_text() + f"<!-- poll {poll} -->\n")  # a new ETag: no 304
+            result = run_monitor("crawl", "--catalogue", str(catalogue), "--db", db_url, *FAST)
+            assert result.returncode == 0, result.stderr[-3000:]
+            runs.append(json.loads(result.stdout))
+    assert all(r["errors"] == 0 and r["not_modified"] == 0 for r in runs)
+    assert all(r["seen_skipped"] == runs[0]["stored"] > 0 for r in runs[1:])
+    listed = run_monitor("sources", "list", "--json", "--catalogue", str(catalogue), "--db", db_url)
+    row = json.loads(listed.stdout)
+    assert not any("error responses" in reason for reason in row["reasons"]), row["reasons"]
+
+
+def test_deliberate_skips_are_not_error_responses() -> None:
+    def run(hours_ago: float, **stats: int) -> RunRecord:
+        return RunRecord(NOW - timedelta(hours=hours_ago), "finished", {"monitor/listed": 3, **stats})
+
+    skipping = {"downloader/request_count": 2, "downloader/exception_count": 3, SKIPS: 3,
+                "monitor/articles_seen_skipped": 3}
+    health = assess([run(h, **skipping) for h in (3, 2, 1)], [NOW - timedelta(hours=1)], now=NOW)
+    assert health.status == "ok", health.reasons
+    failing = {"downloader/request_count": 2, "downloader/exception_count": 3, SKIPS: 1}
+    health = assess([run(h, **failing) for h in (3, 2, 1)], [NOW - timedelta(hours=1)], now=NOW)
+    assert any("error responses jumped to 100%" in r for r in health.reasons)
+
+
+def test_status_is_the_verdict_and_a_304_does_not_hide_an_empty_listing() -> None:
+    def run(status: str, **stats: int) -> RunRecord:
+        return RunRecord(NOW - timedelta(hours=1), status, {"monitor/listed": 1, **stats})
+
+    assert run("finished_with_errors", **{"monitor/run_errors": 1}).failed
+    assert not run("finished", **{"monitor/run_errors": 0, "log_count/ERROR": 1}).failed  # a stray log line
+    assert run("finished", **{"log_count/ERROR": 1}).failed  # a row from before run_errors: its log decides
+    empty = RunRecord(NOW, "finished", {"monitor/not_modified": 1, "monitor/listing_empty": 1})
+    assert empty.found_nothing and not RunRecord(NOW, "finished", {"monitor/not_modified": 1}).found_nothing
