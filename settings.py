@@ -54,6 +54,7 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "monitor.crawl.allocator.TuneMalloc": 470,
     "monitor.crawl.gcfreeze.GcFreeze": 480,
+    "monitor.crawl.robots_log.QuietRobotsErrors": 485,
     "monitor.crawl.loop_lag.LoopLagProbe": 490,  # before the recorder: its stats are saved at spider close
     "monitor.crawl.reactor_steps.ReactorStepTimer": 495,
     "monitor.crawl.runs.CrawlRunRecorder": 500,

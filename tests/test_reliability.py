@@ -95,10 +95,9 @@ def test_every_crawl_finishes(torture: dict[str, Any]) -> None:
         assert set(HOSTILE_SOURCES) <= set(run["summary"])
         assert all(r["status"] in ("finished", "finished_with_errors") for r in run["summary"].values())
         assert run["summary"]["ghost"]["status"] == "finished_with_errors"  # its feed's host does not resolve
-        # Scrapy's robots.txt middleware logs the DNS failure with a traceback; nothing of ours may
-        ours = [line for line in run["log"].splitlines()
-                if line.startswith("  File") and str(REPO) in line and "site-packages" not in line]
-        assert not ours, ours[:5]
+        # the ghost host's robots.txt fails DNS: one warning line (monitor.crawl.robots_log), no traceback
+        assert "Traceback" not in run["log"], run["log"][run["log"].index("Traceback") - 500:][:3000]
+        assert "WARNING scrapy.downloadermiddlewares.robotstxt: Error downloading" in run["log"]
 
 
 STORED = [slug for slug, outcome in ARTICLE_CASES.items() if outcome == "stored"]
