@@ -41,7 +41,7 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
         if not crawler.settings.getbool("MONITOR_STORE", True):
-            raise NotConfigured("MONITOR_STORE is off (dry run)")
+            raise NotConfigured  # MONITOR_STORE is off (a dry run, asked for): no "Disabled" warning
         return cls(crawler, store_for(crawler))
 
     def open_spider(self) -> None:

@@ -52,7 +52,7 @@ class RetryAfterMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RetryAfterMiddleware":
         if not crawler.settings.getbool("RETRY_ENABLED", True):
-            raise NotConfigured("RETRY_ENABLED is off")
+            raise NotConfigured  # RETRY_ENABLED is off (on purpose: no warning)
         return cls(crawler, crawler.settings.getfloat("MONITOR_RETRY_AFTER_MAX", 300.0))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:

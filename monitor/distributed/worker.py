@@ -28,7 +28,7 @@ POLL_SECONDS = 0.5
 
 def _worker(crawler: Crawler) -> None:
     if crawler.settings.get(ROLE_SETTING) != "worker":
-        raise NotConfigured("not a distributed worker")
+        raise NotConfigured  # not a distributed worker: nothing to do, nothing to warn about
 
 
 class WorkerStartMiddleware:
