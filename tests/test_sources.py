@@ -118,7 +118,7 @@ def test_written_entries_read_back_and_check_reports_every_bad_entry(tmp_path: P
 def test_sources_add_then_crawl_stores_the_feeds_articles(replica: ReplicaServer, tmp_path: Path, db_url: str) -> None:
     catalogue = tmp_path / "sources.toml"
     added = run_monitor("sources", "add", "replica-b2", "--feed", f"{replica.base_url}/b2/feed/",
-                        "--outlet", "B2 replica", "--language", "fr", "--catalogue", str(catalogue))
+                        "--outlet", "B2 replica", "--language", "fr", "--catalogue", str(catalogue), "--new")
     assert added.returncode == 0, added.stderr
     assert find_source(load_catalogue(catalogue), "replica-b2").start_urls == (f"{replica.base_url}/b2/feed/",)
     crawled = run_monitor("crawl", "replica-b2", "--catalogue", str(catalogue), "--db", db_url,
@@ -148,6 +148,17 @@ def test_sources_add_rejects_a_bad_entry_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "s.toml").exists()
 
 
+def test_sources_add_to_a_missing_file_needs_new(tmp_path: Path) -> None:
+    """A mistyped --catalogue path must not silently start a second catalogue that no crawl reads."""
+    typo = tmp_path / "sources.tmol"
+    result = run_monitor("sources", "add", "x", "--feed", "https://a.eu/feed", "--catalogue", str(typo))
+    assert result.returncode == 1 and f"{typo}: no such catalogue file" in result.stderr and "--new" in result.stderr
+    assert not typo.exists()
+    started = run_monitor("sources", "add", "x", "--feed", "https://a.eu/feed", "--catalogue", str(typo), "--new")
+    assert started.returncode == 0, started.stderr
+    assert [s.name for s in load_catalogue(typo)] == ["x"]
+
+
 def test_sources_check_show_and_test(tmp_path: Path) -> None:
     checked = run_monitor("sources", "check")
     assert checked.returncode == 0 and "all entries valid" in checked.stdout and "note:" not in checked.stderr
@@ -167,7 +178,7 @@ def test_sources_check_show_and_test(tmp_path: Path) -> None:
 
 def test_a_source_without_a_fixture_fails_with_the_path_to_create(tmp_path: Path) -> None:
     catalogue = tmp_path / "s.toml"
-    append_entry(catalogue, {"name": "brand-new", "kind": "feed", "start_urls": ["https://n.eu/feed"]})
+    append_entry(catalogue, {"name": "brand-new", "kind": "feed", "start_urls": ["https://n.eu/feed"]}, create=True)
     result = run_monitor("sources", "test", "brand-new", "--catalogue", str(catalogue))
     assert result.returncode != 0 and "has no replica fixture: create" in result.stderr
     assert str(fixture_path("brand-new")) in result.stderr

@@ -76,7 +76,7 @@ def test_parse_retry_after_seconds_and_dates() -> None:
 def test_a_429_with_retry_after_is_waited_out_then_fetched(busy_outlet: str, tmp_path: Path, db_url: str) -> None:
     catalogue = tmp_path / "c.toml"
     assert run_monitor("sources", "add", "busy", "--feed", f"{busy_outlet}/feed.xml", "--language", "en",
-                       "--catalogue", str(catalogue)).returncode == 0
+                       "--catalogue", str(catalogue), "--new").returncode == 0
     result = run_monitor("crawl", "busy", "--catalogue", str(catalogue), "--db", db_url,
                          "--set", "AUTOTHROTTLE_ENABLED=False")
     assert result.returncode == 0, result.stderr[-2000:]

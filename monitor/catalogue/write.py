@@ -43,9 +43,16 @@ def format_entry(entry: dict[str, Any]) -> str:
     return text
 
 
-def append_entry(path: Path, entry: dict[str, Any]) -> Source:
-    """Validate ``entry`` and append it to the catalogue at ``path`` (created if missing)."""
+def append_entry(path: Path, entry: dict[str, Any], *, create: bool = False) -> Source:
+    """Validate ``entry`` and append it to the catalogue at ``path``.
+
+    A missing file is an error unless ``create``: a mistyped ``--catalogue`` path
+    would otherwise start a second catalogue that no crawl reads.
+    """
     source = parse_entry(entry, where=f"{path}: new entry")
+    if not path.exists() and not create:
+        raise CatalogueError(f"{path}: no such catalogue file (check the path, or start a new catalogue there "
+                             "with --new)")
     existing = load_catalogue(path) if path.exists() else []
     clash = next((s.name for s in existing if s.name.lower() == source.name.lower()), None)
     if clash == source.name:

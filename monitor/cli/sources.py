@@ -145,10 +145,12 @@ def test_command(ctx: click.Context, name: str, catalogue: Path | None, fixtures
 @click.option("--selector", "selectors", multiple=True, metavar="FIELD=SELECTOR",
               help="CSS/XPath selector for a field (title, authors, published, text, teaser, ...).")
 @click.option("--paywall", is_flag=True, help="The outlet is (partly) paywalled.")
+@click.option("--new", "create", is_flag=True,
+              help="Start the catalogue file if it does not exist (otherwise a missing file is an error).")
 @CATALOGUE_OPTION
 def add_command(name: str, feed_url: str | None, kind: str | None, start_urls: tuple[str, ...], outlet: str | None,
                 languages: tuple[str, ...], homepage: str | None, poll_interval_minutes: int | None,
-                selectors: tuple[str, ...], paywall: bool, catalogue: Path | None) -> None:
+                selectors: tuple[str, ...], paywall: bool, create: bool, catalogue: Path | None) -> None:
     """Add a source entry to the catalogue file, validated (one command for an outlet with a feed)."""
     from monitor.catalogue import BUNDLED_CATALOGUE
     from monitor.catalogue.write import append_entry
@@ -173,7 +175,7 @@ def add_command(name: str, feed_url: str | None, kind: str | None, start_urls: t
         entry["selectors"] = {key: value for key, _, value in pairs}
     path = Path(catalogue or catalogue_path())
     existing = load_catalogue(path) if path.exists() else []
-    source = append_entry(path, entry)
+    source = append_entry(path, entry, create=create)
     for other in existing:
         shared = sorted(set(map(_comparable, other.start_urls)) & set(map(_comparable, source.start_urls)))
         if shared:
