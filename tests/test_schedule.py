@@ -18,7 +18,7 @@ from monitor.catalogue import load_catalogue
 from monitor.db import connect
 from monitor.db.models import CrawlRun
 from monitor.replica import CATALOGUE, ReplicaServer
-from monitor.schedule.daemon import Scheduler, SchedulerOptions
+from monitor.schedule.daemon import Scheduler, SchedulerOptions, catalogue_problem
 from monitor.crawl.pool_size import pool_size
 from monitor.schedule.launchers import LocalLauncher
 from monitor.schedule.policy import cadence_for
@@ -86,6 +86,28 @@ def test_a_crashed_crawl_is_recorded_and_retried_later(replica: ReplicaServer, d
     assert "no crawl run was recorded" in runs[0]["error"]
     state = load_states(engine)["eeas"]
     assert (state.next_due - state.last_finished).total_seconds() == pytest.approx(4 * first_retry_wait, rel=0.01)
+
+
+def test_a_broken_catalogue_launches_nothing_and_fails_no_source(replica: ReplicaServer, db_url: str, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """An edit that breaks the catalogue mid-run is one error, not every source failed and backed off."""
+    catalogue = tmp_path / "sources.toml"
+    catalogue.write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
+    engine = connect(db_url)
+    cadences = {s.name: cadence_for(s, 0.0005) for s in load_catalogue(catalogue, base_url=replica.base_url)
+                if s.name == "eeas"}
+    crashing = LocalLauncher(command=[sys.executable, "-c", "import sys; sys.exit(1)"])
+    options = SchedulerOptions(jitter=0, deliver_every=None, rounds=1, catalogue_check=catalogue_problem(catalogue))
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + "\noops = \n", encoding="utf-8")
+    with caplog.at_level("ERROR", logger="monitor.schedule"):
+        report = Scheduler(engine, cadences, crashing, options).run()[0]
+    assert report.runs == []  # nothing launched
+    assert load_states(engine)["eeas"].failures == 0
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and str(catalogue) in errors[0].getMessage()
+    catalogue.write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")  # fixed: launched again
+    again = Scheduler(engine, cadences, crashing, options).run()[0]
+    assert [r["source"] for r in again.runs] == ["eeas"]
 
 
 def test_a_scheduler_restarted_mid_crawl_records_the_orphan_as_crashed(db_url: str) -> None:

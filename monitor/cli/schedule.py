@@ -66,7 +66,7 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
     """
     from monitor.config import load_config
     from monitor.db import connect
-    from monitor.schedule.daemon import Scheduler, SchedulerOptions
+    from monitor.schedule.daemon import Scheduler, SchedulerOptions, catalogue_problem
     from monitor.schedule.launchers import Launcher, LocalLauncher, ScrapydLauncher
     from monitor.schedule.policy import cadence_for
 
@@ -96,7 +96,8 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
                                  log_dir=log_dir, env=env)
     options = SchedulerOptions(concurrency=concurrency, jitter=jitter, seed=seed,
                                deliver_every=deliver_every * 60 if deliver_every else None,
-                               rounds=1 if once else rounds, smtp_url=load_config().smtp_url)
+                               rounds=1 if once else rounds, smtp_url=load_config().smtp_url,
+                               catalogue_check=None if scrapyd_url else catalogue_problem(catalogue))
     logging.root.setLevel(ctx.obj["log_level"])  # the scheduler logs at INFO with -v; handlers filter
     scheduler = Scheduler(connect(db_url), cadences, launcher, options)
     scheduler.install_signal_handlers()

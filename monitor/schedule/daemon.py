@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -42,6 +43,27 @@ class SchedulerOptions:
     deliver_every: float | None = 300.0  # seconds between alert deliveries; None: never
     rounds: int | None = None  # None: run until stopped
     smtp_url: str | None = None
+    # What is wrong with the catalogue the crawls will read (None: nothing); see ``catalogue_problem``
+    catalogue_check: Callable[[], str | None] | None = None
+
+
+def catalogue_problem(path: Path | None) -> Callable[[], str | None]:
+    """A ``catalogue_check`` for the catalogue file at ``path`` (None: the configured one).
+
+    Why: every crawl reads the catalogue itself, so while an edit has broken it each
+    launch would fail, and each source would be marked failed and backed off for
+    something no outlet did. The scheduler launches nothing while this says why.
+    """
+    def check() -> str | None:
+        from monitor.catalogue import CatalogueError, load_catalogue
+
+        try:
+            load_catalogue(path)
+        except (CatalogueError, OSError) as exc:
+            return str(exc)
+        return None
+
+    return check
 
 
 @dataclass
@@ -67,6 +89,7 @@ class Scheduler:
         self.stopping = threading.Event()
         self.last_delivery: datetime | None = None
         self.reports: list[RoundReport] = []
+        self._catalogue_error: str | None = None
         self._recover()
 
     # --- lifecycle -------------------------------------------------------------------
@@ -120,6 +143,9 @@ class Scheduler:
         while (todo or self.running) and not self.stopping.is_set():
             states = load_states(self.engine)
             due = due_sources({n: states[n].next_due for n in todo}, self.running, self.clock())
+            if due and self._catalogue_broken():
+                todo.clear()  # this round launches nothing; the sources stay due for the next
+                due = []
             for name in launchable(due, len(self.running), self.options.concurrency):
                 todo.remove(name)
                 self._launch(name)
@@ -134,8 +160,23 @@ class Scheduler:
         states = load_states(self.engine)
         due = due_sources({n: s.next_due for n, s in states.items() if n in self.cadences}, self.running,
                           self.clock())
+        if due and self._catalogue_broken():
+            return
         for name in launchable(due, len(self.running), self.options.concurrency):
             self._launch(name)
+
+    def _catalogue_broken(self) -> bool:
+        """True while the catalogue check finds a problem; logs each new problem once, and the fix."""
+        check = self.options.catalogue_check
+        error = check() if check else None
+        if error != self._catalogue_error:
+            if error:
+                log.error("catalogue invalid, launching nothing until it is fixed: %s", error,
+                          extra={"event": "catalogue_invalid", "error": error})
+            else:
+                log.info("catalogue valid again: launching", extra={"event": "catalogue_valid"})
+            self._catalogue_error = error
+        return error is not None
 
     def _launch(self, name: str) -> None:
         started = self.clock()
