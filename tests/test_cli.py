@@ -115,6 +115,9 @@ BAD_INPUT = [
     (["crawl", "--since", "2024-01-01"], "--backfill and --since DATE go together"),
     (["crawl", "--backfill", "--since", "nope"], "not a date"),
     (["crawl", "--set", "NOEQUALS"], "expected NAME=VALUE"),
+    (["crawl", "--set", "DOWNLOAD_TIMEOUT=abc"], "DOWNLOAD_TIMEOUT='abc': expected a number"),
+    (["crawl", "--set", "AUTOTHROTTLE_ENABLED=maybe"], "expected a flag"),
+    (["schedule", "--once", "--set", "CONCURRENT_REQUESTS=x"], "CONCURRENT_REQUESTS='x': expected a number"),
 ]
 
 

@@ -10,6 +10,7 @@ import click
 from monitor.catalogue import catalogue_path, find_source, load_catalogue
 from monitor.cli.output import echo_json, echo_table
 from monitor.cli.options import DB_OPTION
+from monitor.cli.set_option import parse_set_options
 
 if TYPE_CHECKING:
     from monitor.crawl.runner import RunSummary
@@ -92,11 +93,7 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         overrides.update(MONITOR_BACKFILL=True, MONITOR_SINCE=start.isoformat())
     if progress:
         overrides["MONITOR_PROGRESS"] = 5
-    for pair in settings:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="--set")
-        overrides[name] = value
+    overrides.update(parse_set_options(settings))
     if distributed:  # see monitor/distributed: the seeder pushes start requests and crawls nothing itself
         from monitor.distributed.settings import seed_settings_from_env
 

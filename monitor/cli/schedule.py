@@ -12,20 +12,11 @@ from monitor.catalogue import find_source, load_catalogue
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
 from monitor.cli.crawl import exit_if_runs_failed
 from monitor.cli.options import DB_OPTION
+from monitor.cli.set_option import parse_set_options
 
 CATALOGUE_OPTION = click.option("--catalogue", type=click.Path(dir_okay=False, path_type=Path),
                                 envvar="MONITOR_CATALOGUE",
                                 help="Catalogue file (default: MONITOR_CATALOGUE or the bundled catalogue).")
-
-
-def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
-    settings: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="--set")
-        settings[name] = value
-    return settings
 
 
 @click.command("schedule")
@@ -77,7 +68,7 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
     entries = load_catalogue(catalogue, base_url=base_url)
     chosen = [find_source(entries, name) for name in sources] if sources else entries
     cadences = {source.name: cadence_for(source, interval_scale) for source in chosen}
-    extra = {"MONITOR_PARALLEL_CRAWLS": str(concurrency), **_settings(settings)}  # "auto" pools share the CPUs
+    extra = {"MONITOR_PARALLEL_CRAWLS": str(concurrency), **parse_set_options(settings)}  # "auto" pools share the CPUs
     launcher: Launcher
     if scrapyd_url:
         if deploy:
@@ -169,7 +160,7 @@ def worker_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path
 
     entries = load_catalogue(catalogue, base_url=base_url)
     chosen = [find_source(entries, name) for name in sources] if sources else entries
-    overrides: dict[str, object] = {"LOG_LEVEL": ctx.obj["log_level"], **_settings(settings)}
+    overrides: dict[str, object] = {"LOG_LEVEL": ctx.obj["log_level"], **parse_set_options(settings)}
     overrides.update(worker_settings(redis_url, idle_seconds=idle))
     if catalogue:
         overrides["MONITOR_CATALOGUE"] = str(catalogue)
