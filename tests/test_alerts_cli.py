@@ -107,3 +107,11 @@ def test_a_language_trend_is_normalized_too(db_url: str) -> None:
     assert show_alert(connect(db_url), "fr-volume")["trend"]["key"] == "fr"
     bad = run(db_url, "alerts", "add", "x", "--trend", "lang:klingon")
     assert bad.exit_code != 0 and "'klingon' is not a language code" in bad.output
+
+
+def test_trends_without_a_spike_says_so_on_stderr(db_url: str) -> None:
+    connect(db_url)  # an empty, migrated database: nothing can spike
+    result = CliRunner().invoke(cli, ["alerts", "trends", "--day", "2025-01-01"],
+                                env={"MONITOR_DB_URL": db_url})
+    assert result.exit_code == 0 and result.stdout == ""  # still valid (empty) JSON Lines
+    assert "no topic spiked on 2025-01-01" in result.stderr

@@ -342,8 +342,11 @@ def trends_command(dimension, day, weeks, min_z, min_count, db_url):
         the_day = date.fromisoformat(day) if day else None
     except ValueError:
         raise click.BadParameter(f"{day!r}: expected YYYY-MM-DD", param_hint="--day") from None
-    echo_jsonl(s.to_dict() for s in spikes(_engine(db_url), dimension=dimension, day=the_day, weeks=weeks,
-                                           min_z=min_z, min_count=min_count))
+    found = spikes(_engine(db_url), dimension=dimension, day=the_day, weeks=weeks, min_z=min_z, min_count=min_count)
+    echo_jsonl(s.to_dict() for s in found)
+    if not found:  # stderr: stdout stays valid (empty) JSON Lines for scripts
+        click.echo(f"no {dimension} spiked on {the_day or 'today (UTC)'} (z >= {min_z}, at least {min_count} "
+                   f"articles, against the {weeks} weeks before)", err=True)
 
 
 COMMANDS = [alerts_group]
