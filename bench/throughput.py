@@ -242,6 +242,8 @@ def run_monitor(root: Path, catalogue: Path, base_url: str, pool: int | None, *,
         "cpu_lag_p99_ms": max((float(s.get("monitor/loop_lag/cpu_p99_ms", 0)) for s in stats), default=0.0),
         "gc_full_passes": max((int(s.get("monitor/gc/full_passes", 0)) for s in stats), default=0),
         "gc_full_max_ms": max((float(s.get("monitor/gc/full_max_ms", 0)) for s in stats), default=0.0),
+        # one probe per process: every crawler's stat is the same process-wide count
+        "gc_collected": max((int(s.get("monitor/gc/full_collected", 0)) for s in stats), default=0),
         **longest_step(stats),
         "peak_rss": max((r for _, r, _ in samples), default=0),
         "peak_main_rss": max((m for _, _, m in samples), default=0), "rss": samples,
@@ -400,7 +402,8 @@ def report(args: argparse.Namespace, bare: dict, full: dict, inproc: dict | None
     print(f"    ratio (b)/(a) = {rate / bare_rate:.3f}   (target >= 0.5)")
     print(f"    reactor loop lag (wall): max {full['lag_max_ms']:.0f} ms, p99 {full['lag_p99_ms']:.0f} ms; "
           f"reactor CPU between 10 ms ticks: max {full['cpu_lag_max_ms']:.0f} ms, p99 {full['cpu_lag_p99_ms']:.0f} ms "
-          f"(target max <= 100); {full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms")
+          f"(target max <= 100); {full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms, "
+          f"{full['gc_collected'] / max(1, full['pages']):.1f} objects in reference cycles per page")
     print(f"    longest single reactor step: {full['step_max_ms']:.0f} ms CPU ({full['step_max_what']}); "
           f"steps over 100 ms: {full['steps_over_100ms']}")
     print(f"    peak RSS: {full['peak_rss'] / 2**20:.0f} MB crawler + pool, {full['peak_main_rss'] / 2**20:.0f} MB crawler")
@@ -423,7 +426,8 @@ def report_memory(full: dict, args: argparse.Namespace) -> None:
         print(f"  t={seconds:6.0f} s  RSS {rss / 2**20:7.0f} MB (crawler {main / 2**20:.0f} MB)")
     print(f"peak RSS {full['peak_rss'] / 2**20:.0f} MB (crawler alone {full['peak_main_rss'] / 2**20:.0f} MB); loop lag max {full['lag_max_ms']:.0f} ms, "
           f"p99 {full['lag_p99_ms']:.0f} ms; reactor CPU between ticks max {full['cpu_lag_max_ms']:.0f} ms; "
-          f"{full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms; longest single reactor "
+          f"{full['gc_full_passes']} full GC passes, longest {full['gc_full_max_ms']:.0f} ms, "
+          f"{full['gc_collected'] / max(1, full['pages']):.1f} objects in reference cycles per page; longest single reactor "
           f"step {full['step_max_ms']:.0f} ms ({full['step_max_what']}), {full['steps_over_100ms']} over 100 ms")
 
 

@@ -264,6 +264,7 @@ def test_loop_lag_probe_reports_into_the_crawl_stats(both_paths: dict[str, str])
         assert 0 <= stats["monitor/loop_lag/p99_ms"] <= stats["monitor/loop_lag/max_ms"]
         assert 0 <= stats["monitor/loop_lag/cpu_p99_ms"] <= stats["monitor/loop_lag/cpu_max_ms"]
         assert stats["monitor/gc/full_passes"] >= 0 and stats["monitor/gc/full_max_ms"] >= 0
+        assert stats["monitor/gc/full_collected"] >= 0
         assert stats["monitor/reactor/step_max_ms"] > 0 and stats["monitor/reactor/step_max_what"]
         assert stats["monitor/reactor/steps_over_100ms"] >= 0
     assert "monitor/reactor/step_max_ms" not in run_stats(both_paths["in_process"])[0]  # off by default
@@ -305,7 +306,7 @@ def test_crawl_stats_record_the_malloc_tuning(both_paths: dict[str, str]) -> Non
         assert stats["monitor/malloc/malloc_mmap_threshold"] == 128 * 1024
 
 
-def test_probe_times_only_full_gc_passes() -> None:
+def test_probe_times_only_full_gc_passes_and_counts_what_they_collect() -> None:
     probe = _Probe(1.0)
     gc.callbacks.append(probe._on_gc)
     try:
@@ -313,11 +314,18 @@ def test_probe_times_only_full_gc_passes() -> None:
         gc.collect(1)
         assert probe.gc_passes == 0
         gc.collect()
+        before = probe.gc_collected
+        for _ in range(50):  # 50 two-list cycles, unreachable: only a collection frees them
+            a: list[object] = []
+            b: list[object] = [a]
+            a.append(b)
+        del a, b
         gc.collect(2)
     finally:
         gc.callbacks.remove(probe._on_gc)
     assert probe.gc_passes == 2
     assert probe.gc_max_ms >= 0
+    assert probe.gc_collected - before >= 100
 
 
 def test_lag_histogram_percentiles() -> None:

@@ -8,8 +8,10 @@ buckets up to 10 s) and writes ``monitor/loop_lag/max_ms``, ``p99_ms``,
 ``cpu_max_ms``, ``cpu_p99_ms`` and ``samples`` into its stats when its spider
 closes (see ``_Probe`` for wall against CPU). Memory stays constant
 however long the crawl. The same probe times the garbage collector's full
-(generation 2) passes, a usual cause of long lags: ``monitor/gc/full_passes``
-and ``monitor/gc/full_max_ms``.
+(generation 2) passes, a usual cause of long lags: ``monitor/gc/full_passes``,
+``monitor/gc/full_max_ms``, and ``monitor/gc/full_collected``, the objects those
+passes found in reference cycles: per-page objects caught in a cycle live until
+the next full pass, which then frees them all at once on the reactor.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class _Probe:
         self._call: Any = None
         self.gc_passes = 0  # full passes since the probe started, and the longest (ms)
         self.gc_max_ms = 0.0
+        self.gc_collected = 0  # objects the full passes found unreachable (in reference cycles)
         self._gc_started = 0.0
 
     def attach(self, histograms: tuple[LagHistogram, LagHistogram]) -> None:
@@ -89,6 +92,7 @@ class _Probe:
             self._gc_started = time.perf_counter()
         else:
             self.gc_passes += 1
+            self.gc_collected += info["collected"]
             self.gc_max_ms = max(self.gc_max_ms, (time.perf_counter() - self._gc_started) * 1000)
 
     def _schedule(self) -> None:
@@ -141,3 +145,4 @@ class LoopLagProbe:
         stats.set_value("monitor/loop_lag/cpu_p99_ms", round(cpu.percentile(0.99), 1))
         stats.set_value("monitor/gc/full_passes", self.probe.gc_passes)
         stats.set_value("monitor/gc/full_max_ms", round(self.probe.gc_max_ms, 1))
+        stats.set_value("monitor/gc/full_collected", self.probe.gc_collected)
