@@ -42,3 +42,10 @@ class Parcel:
 def echo(value: object) -> object:
     """The argument, sent back (a copy, through pickling)."""
     return value
+
+
+def frozen_objects() -> int:
+    """Objects this process moved out of the collector's full passes (``gc.freeze``)."""
+    import gc
+
+    return gc.get_freeze_count()

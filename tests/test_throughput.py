@@ -35,7 +35,7 @@ from monitor.items import ArticleItem
 from monitor.replica import CATALOGUE, ReplicaServer
 from monitor.sitemaps import parse_sitemap
 from tests.conftest import CORPORA, REPO, run_monitor
-from tests.pool_probe import Parcel, die, die_once, echo, loaded_packages, pid
+from tests.pool_probe import Parcel, die, die_once, echo, frozen_objects, loaded_packages, pid
 
 FIELDS = ("title", "authors", "published", "language", "language_confidence", "declared_language",
           "description", "text", "content_hash", "taxonomy_version")
@@ -132,8 +132,10 @@ def test_a_worker_loads_only_the_analysis_side() -> None:
         parsed_feed = pool.submit(parse_feed, feed_body, "https://www.heise.de/feed.xml").result(timeout=60)
         parsed_sitemap = pool.submit(parse_sitemap, sitemap_body, "https://www.euractiv.com/s.xml.gz").result(timeout=60)
         loaded = pool.submit(loaded_packages).result(timeout=60)
+        frozen = pool.submit(frozen_objects).result(timeout=60)
     finally:
         shutdown_pools()
+    assert frozen > 50_000  # the warmed-up heap (tagger, profiles, modules) is out of full GC passes
     assert {"trafilatura", "langdetect", "monitor", "feedparser"} <= loaded
     assert not loaded & {"twisted", "scrapy", "sqlalchemy", "alembic"}
     assert parsed_feed == parse_feed(feed_body, "https://www.heise.de/feed.xml") and parsed_feed.entries
