@@ -73,6 +73,22 @@ def test_syntax_errors_name_line_column_and_expectation(source: str, line: int, 
     assert expected in str(err) and str(err).startswith(f"line {line}, column {column}:")
 
 
+@pytest.mark.parametrize(("source", "column", "reason"), [
+    ("(" * 51 + "nato" + ")" * 51, 51, "nested too deep"),
+    ("NOT " * 51 + "x", 201, "nested too deep"),
+    (" OR ".join(["nato"] * 301), 2401, "too many terms"),
+    ("nato " * 1001, 1, "query too long: 5,005 characters"),
+])
+def test_a_query_past_the_bounds_is_a_syntax_error(source: str, column: int, reason: str) -> None:
+    """Anyone can send a query to the dashboard: thousands of nested '(' overflowed Python's recursion (a 500),
+    and 6,000 ORed terms held the server for 20 s."""
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_query(source)
+    assert caught.value.column == column and reason in str(caught.value)
+    assert parse_query("(" * 50 + "nato" + ")" * 50) == Term("nato")  # at the bounds: still a query
+    assert len(parse_query(" OR ".join(f"w{i}" for i in range(300))).items) == 300
+
+
 def test_to_string_is_canonical() -> None:
     q = parse_query('a  b OR (c OR d) NEAR/4 "e f" NOT  g')
     assert q.to_string() == '(a AND b) OR (((c OR d) NEAR/4 "e f") AND NOT g)'

@@ -207,6 +207,9 @@ def test_search_api_and_page_filter_and_explain_bad_input(site) -> None:
     assert client.get("/api/search", params={"since": "yesterday"}).status_code == 422
     assert client.get("/search", params={"since": "yesterday"}).status_code == 200  # shown as an error on the page
     assert client.get("/api/search", params={"q": "a AND"}).status_code == 400
+    for hostile in ("(" * 3000 + "nato" + ")" * 3000, "NOT " * 5000 + "x", " OR ".join(["nato"] * 6000)):
+        assert client.get("/api/search", params={"q": hostile}).status_code == 400  # not a RecursionError 500
+        assert "too" in client.get("/search", params={"q": hostile}).text
     assert client.get("/api/search", params={"limit": 0}).status_code == 422
     page = client.get("/search", params={"q": "iraq OR irak", "topic": "nato"}).text
     assert "<mark>Iraq</mark>" in page and "Irak formation" not in page

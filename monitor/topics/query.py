@@ -168,13 +168,23 @@ def _check_words(text: str, err, phrase: bool) -> None:
 # ------------------------------------------------------------------------ parser
 
 _STARTS = {"LPAREN", "NOT", "FIELD", "SET", "PHRASE", "TERM"}
+# Bounds on what one query may ask (anyone can send one to the dashboard's search): the taxonomy's
+# longest rule is ~160 characters, a thorough alert a few dozen terms.
+MAX_QUERY_CHARS = 5_000
+MAX_OPERANDS = 300  # terms, phrases and @sets
+MAX_DEPTH = 50  # nested parentheses and NOTs (the parser and matcher recurse this deep)
 
 
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
+        if len(source) > MAX_QUERY_CHARS:
+            raise QuerySyntaxError(f"query too long: {len(source):,} characters, at most {MAX_QUERY_CHARS:,}",
+                                   1, 1, source[:200])
         self.toks = _lex(source)
         self.pos = 0
+        self.depth = 0
+        self.operands = 0
 
     def peek(self) -> _Tok:
         return self.toks[self.pos]
@@ -238,17 +248,36 @@ class _Parser:
 
     def unary(self) -> Query:
         if self.peek().kind == "NOT":
-            self.next()
-            return Not(self.unary())
+            tok = self.next()
+            self._enter(tok)
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.primary(in_field=False)
+
+    def _enter(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"nested too deep: more than {MAX_DEPTH} levels of parentheses and NOT",
+                                   tok.line, tok.column, self.source)
+
+    def _operand(self, tok: _Tok) -> None:
+        self.operands += 1
+        if self.operands > MAX_OPERANDS:
+            raise QuerySyntaxError(f"too many terms: at most {MAX_OPERANDS} terms, phrases and @sets in one query",
+                                   tok.line, tok.column, self.source)
 
     def primary(self, in_field: bool) -> Query:
         tok = self.next()
+        if tok.kind in ("TERM", "PHRASE", "SET"):
+            self._operand(tok)
         if tok.kind == "LPAREN":
+            self._enter(tok)
             node = self.or_expr()
             if self.peek().kind != "RPAREN":
                 raise self.error(f"')' to close the '(' at line {tok.line}, column {tok.column}")
             self.next()
+            self.depth -= 1
             return node
         if tok.kind == "TERM":
             return Term(tok.value)
