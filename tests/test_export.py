@@ -69,3 +69,18 @@ def test_an_export_failing_half_way_keeps_the_old_file(tmp_path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["keep.jsonl"]
     assert write_atomically(str(target), lambda out: out.write("new\n") and 1) == 1
     assert target.read_text(encoding="utf-8") == "new\n"
+
+
+def test_atom_links_only_http_urls() -> None:
+    """A crawled javascript: URL must not become a link a feed reader follows."""
+    from monitor.search.atom import write_feed
+
+    out = io.StringIO()
+    write_feed(out, feed_id="urn:x", title="t", entries=[
+        {"id": "urn:a", "title": "good", "url": "https://www.nato.int/a", "published": None},
+        {"id": "urn:b", "title": "bad", "url": "javascript:alert(document.cookie)//http://x", "published": None},
+        {"id": "urn:c", "title": "data", "url": " DATA:text/html,<script>", "published": None}])
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    links = {e.find("a:title", ns).text: [l.get("href") for l in e.findall("a:link", ns)]
+             for e in ET.fromstring(out.getvalue()).findall("a:entry", ns)}
+    assert links == {"good": ["https://www.nato.int/a"], "bad": [], "data": []}

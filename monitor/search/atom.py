@@ -1,6 +1,8 @@
 """A streaming Atom 1.0 writer (stdlib XMLGenerator): entries are written as they come, never held in memory.
 
-Text from crawled pages is escaped by the XML writer, never inserted as markup.
+Text from crawled pages is escaped by the XML writer, never inserted as markup, and
+only http(s) URLs become links: a feed reader follows ``<link href>`` as the
+dashboard follows an ``<a href>``, so a ``javascript:`` URL would run there.
 """
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ def write_feed(out: IO[str], *, feed_id: str, title: str, entries: Iterable[dict
         xml.startElement("entry", {})
         element("id", str(entry["id"]))
         element("title", entry.get("title") or "(untitled)")
-        xml.startElement("link", {"href": entry.get("url") or "", "rel": "alternate"})
-        xml.endElement("link")
+        url = str(entry.get("url") or "").strip()
+        if url.lower().startswith(("http://", "https://")):
+            xml.startElement("link", {"href": url, "rel": "alternate"})
+            xml.endElement("link")
         element("updated", _iso(entry.get("published")))
         if entry.get("published"):
             element("published", _iso(entry["published"]))
