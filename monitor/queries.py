@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
+
+import difflib
 
 from sqlalchemy import Engine, select
 
@@ -84,3 +86,32 @@ def _with_topics_and_outlets(engine: Engine, page: list[dict[str, Any]], counted
         if counted:
             row["also_in"] = max(0, outlets.get(row["story_id"], 1) - 1)
         yield row
+
+
+def known_sources(engine: Engine) -> set[str]:
+    """Source names articles can carry: those stored in the database plus the catalogue's."""
+    from monitor.catalogue import load_catalogue
+
+    with engine.connect() as connection:
+        names = set(connection.execute(select(Source.name)).scalars())
+    try:
+        names.update(source.name for source in load_catalogue())
+    except (ValueError, OSError):  # no readable catalogue: the stored names are all there is
+        pass
+    return names
+
+
+def unknown_source(engine: Engine, names: Iterable[str]) -> str | None:
+    """Why the first of ``names`` that is neither stored nor in the catalogue is unknown (with close
+    matches), or None when all are known. A filter on such a name would match nothing, silently."""
+    wanted = list(names)
+    if not wanted:
+        return None
+    known = known_sources(engine)
+    for name in wanted:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else " (see `monitor sources list`)"
+        return f"unknown source {name!r}: nothing has been crawled from it and it is not in the catalogue{hint}"
+    return None

@@ -75,6 +75,34 @@ def validate_filters(filters: dict[str, Any] | None) -> None:
             raise AlertError(f"filters.languages: {exc}") from exc
 
 
+MAX_NAME = 100
+_NAME_FORBIDDEN = set("/\\")  # the name is a path segment of its page and feed (/alerts/NAME, ...)
+
+
+def check_name(name: str) -> str:
+    """``name`` trimmed, or AlertError: it must fit a URL path segment and a line of a listing."""
+    name = name.strip()
+    if not name:
+        raise AlertError("alert name must not be empty")
+    if len(name) > MAX_NAME:
+        raise AlertError(f"alert name {name[:40]!r}...: at most {MAX_NAME} characters, got {len(name)}")
+    bad = sorted({c for c in name if c in _NAME_FORBIDDEN or not c.isprintable()})
+    if bad or name in (".", ".."):
+        what = ", ".join(repr(c) for c in bad) or repr(name)
+        raise AlertError(f"alert name {name!r}: no '/', '\\' or control characters, and not '.' or '..' "
+                         f"(found {what})")
+    return name
+
+
+def check_sources(engine: Engine, filters: dict[str, Any] | None) -> None:
+    """AlertError when a source filter names no known source: the alert would never match."""
+    from monitor.queries import unknown_source
+
+    problem = unknown_source(engine, (filters or {}).get("sources") or ())
+    if problem:
+        raise AlertError(f"filters.sources: {problem}")
+
+
 def find_alert(connection: Connection, name: str) -> Alert | None:
     """The alert named ``name`` (exactly, else trimmed and case-insensitively), or None."""
     row = connection.execute(select(Alert.__table__).where(Alert.name == name)).first()
@@ -126,9 +154,7 @@ def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str
     z, baseline_days, min_count: ``monitor.alerts.trend_alerts.TrendRule``) and its
     query is the rule's selection, for display.
     """
-    name = name.strip()  # " nmi" and "nmi" are one name, and so are "NMI" and "nmi" (see find_alert)
-    if not name:
-        raise AlertError("alert name must not be empty")
+    name = check_name(name)  # " nmi" and "nmi" are one name, and so are "NMI" and "nmi" (see find_alert)
     deliv = Delivery.from_dict(delivery).to_dict()
     rule = check_trend(trend, deliv)
     if rule is not None:
@@ -140,6 +166,7 @@ def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str
         raise AlertError(f"alert {name!r}: give a query (a story alert) or a trend rule (a trend alert)")
     else:
         validate(query, filters)
+    check_sources(engine, filters)
     now = _now()
     with engine.begin() as connection:
         existing = find_alert(connection, name)
@@ -184,6 +211,8 @@ def edit_alert(engine: Engine, name: str, *, query: str | None = None, filters: 
         new_filters = alert.filters if filters is None else filters
         if filter_updates:
             new_filters = merge_filters(new_filters, filter_updates)
+        if new_filters != alert.filters:
+            check_sources(engine, new_filters)
         new_delivery = alert.delivery if delivery is None else Delivery.from_dict(delivery).to_dict()
         if alert.trend is None:
             if trend is not None:
