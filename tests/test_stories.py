@@ -160,6 +160,27 @@ def test_a_revised_article_keeps_both_versions(sites, db_url: str) -> None:
     assert query(db_url, "select count(*) from articles") == [(1,)]
 
 
+def test_a_revision_refreshes_its_alert_match_evidence(sites, db_url: str) -> None:
+    """Evidence offsets point into the text they were found in: after a revision they must point into the
+    new text (the dashboard highlighted '<mark>Zebr</mark>afish' for 'iraq' in a revised article)."""
+    root, server, html = sites
+    assert run_monitor("alerts", "add", "nato-watch", "NATO", "--backtest-days", "0", "--db", db_url).returncode == 0
+    write_site(root, "wire", {"/a1/": html}, ["/a1/"])
+    crawl(server, write_catalogue(root, "wire"), db_url)
+    sentence = next(p for p in extract_article(html).text.split("\n") if len(p) > 80 and "NATO" in p)
+    revised = html.replace(sentence, "Correction: an earlier version of this article misnamed the mission. "
+                           + sentence, 1)
+    (root / "wire" / "a1" / "index.html").write_text(revised, encoding="utf-8")
+    assert run_monitor("fetch", f"{server.base_url}/wire/a1/", "--db", db_url).returncode == 0
+    [(text, title, evidence)] = query(db_url, "select a.text, a.title, m.evidence from articles a "
+                                              "join alert_matches m on m.article_id = a.id")
+    evidence = json.loads(evidence) if isinstance(evidence, str) else evidence
+    assert "Correction: an earlier version" in text and evidence
+    for ev in evidence:
+        field = text if ev["field"] == "text" else title
+        assert field[ev["start"]:ev["end"]].lower() == "nato", ev
+
+
 def test_catalogue_selectors_override_extracted_fields(sites, db_url: str) -> None:
     """A source whose byline trafilatura misses names it with a selector; the crawl stores the selected value."""
     root, server, html = sites

@@ -5,6 +5,9 @@ transaction (``monitor.crawl.storage``): the articles are loaded once and every 
 runs over each of them (one pass).  A match is a row unique per (alert, story)
 where story = ``coalesce(story_id, id)``: syndicated copies and revisions of a
 story never make a second entry, and re-running the function is harmless.
+A revised article (``revised_ids``) keeps its match and delivery, but the
+match's evidence is recomputed against the new text (emptied when the new text
+no longer matches): stored offsets into the old text would highlight nonsense.
 
 ``backfill(engine, name, days)`` fills a new alert's inbox from what is already
 stored (ingest matching only sees articles stored after the alert exists): the
@@ -54,14 +57,16 @@ def match_new_articles(engine: Engine, article_ids: Sequence[int], taxonomy: Tax
         return match_articles(connection, article_ids, taxonomy)
 
 
-def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy: Taxonomy | None = None) -> int:
+def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy: Taxonomy | None = None,
+                   revised_ids: Sequence[int] = ()) -> int:
     """``match_new_articles`` inside the caller's transaction.
 
     The store calls this in the transaction that writes the articles, so an
     article is never committed without its alert matches (a crash loses both or
-    neither, and the article is fetched again on the next run).
+    neither, and the article is fetched again on the next run). ``revised_ids``
+    (a subset of ``article_ids``) have their existing matches' evidence refreshed.
     """
-    ids = sorted({int(i) for i in article_ids})
+    ids = sorted({int(i) for i in article_ids} | {int(i) for i in revised_ids})
     if not ids:
         return 0
     now = datetime.now(timezone.utc)
@@ -83,10 +88,23 @@ def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy:
                 rows.append({"alert_id": alert.id, "story_key": article.story_key, "article_id": article.id,
                              "version": alert.version, "evidence": [e.to_dict() for e in evidence[:10]],
                              "matched_at": now})
+    if revised_ids:
+        _refresh_evidence(connection, {int(i) for i in revised_ids}, rows)
     if not rows:
         return 0
     statement = insert_ignoring_conflicts(connection, AlertMatch.__table__, ["alert_id", "story_key"])
     return len(connection.execute(statement.returning(AlertMatch.id), rows).all())
+
+
+def _refresh_evidence(connection: Connection, revised: set[int], rows: list[dict[str, Any]]) -> None:
+    """Point the matches of revised articles at their new text: fresh evidence, or none if it no longer matches."""
+    fresh = {(r["alert_id"], r["article_id"]): r["evidence"] for r in rows if r["article_id"] in revised}
+    for match_id, alert_id, article_id, evidence in connection.execute(
+            select(AlertMatch.id, AlertMatch.alert_id, AlertMatch.article_id, AlertMatch.evidence)
+            .where(AlertMatch.article_id.in_(sorted(revised)))).all():
+        new = fresh.get((alert_id, article_id), [])
+        if new != evidence:
+            connection.execute(AlertMatch.__table__.update().where(AlertMatch.id == match_id).values(evidence=new))
 
 
 def _window(filters: dict[str, Any] | None, days: int) -> Filters:

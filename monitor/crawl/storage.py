@@ -56,7 +56,7 @@ def store_for(crawler: Crawler) -> ArticleStore:
 
 def match_alerts(connection: Connection, result: FlushResult) -> None:
     """Check the flushed articles against every alert, in the flush's own transaction."""
-    match_articles(connection, [*result.ids.values(), *result.revised_ids])
+    match_articles(connection, list(result.ids.values()), revised_ids=list(result.revised_ids))
 
 
 def source_info(spider: object) -> SourceInfo:
