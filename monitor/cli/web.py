@@ -19,7 +19,9 @@ def serve_command(ctx: click.Context, host: str, port: int, db_url: str | None, 
     """Serve the analysts' web dashboard (inbox, search, articles, trends, sources, JSON API, Atom feeds).
 
     Sign-in accounts come from `monitor users add NAME`. Sessions are signed with
-    MONITOR_WEB_SECRET, or a secret generated once in MONITOR_DATA_DIR.
+    MONITOR_WEB_SECRET, or a secret generated once in MONITOR_DATA_DIR, and checked
+    against the user's session key on every request: signing out signs the user out
+    everywhere, and `monitor users remove NAME` ends their sessions at once.
     """
     import uvicorn
 
@@ -53,7 +55,7 @@ def users_add(name: str, password: str, db_url: str | None) -> None:
 @click.argument("name")
 @DB_OPTION
 def users_remove(name: str, db_url: str | None) -> None:
-    """Delete dashboard user NAME and their read state."""
+    """Delete dashboard user NAME and their read state; their signed-in sessions end at once."""
     from monitor.db import connect
     from monitor.web.auth import remove_user
 

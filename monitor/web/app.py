@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.config import load_config
 from monitor.db import connect
-from monitor.web.auth import session_secret
+from monitor.web.auth import SessionCheckMiddleware, session_secret
 from monitor.web.csrf import csrf_token, verify_csrf
 from monitor.web.data import FacetCache
 
@@ -139,7 +139,9 @@ def create_app(db_url: str | None = None, *, engine: Engine | None = None, secre
         html = app.state.templates.get_template("500.html").render()
         return HTMLResponse(html, status_code=500, headers=ERROR_HEADERS)
 
-    # Middleware: the last added runs first; the security headers wrap everything.
+    # Middleware: the last added runs first; the security headers wrap everything. The signed cookie is
+    # decoded first, then its sign-in is checked against web_users (a cookie alone cannot be revoked).
+    app.add_middleware(SessionCheckMiddleware, engine=engine)
     app.add_middleware(SessionMiddleware, secret_key=secret or session_secret(config.data_dir),
                        session_cookie="monitor_session", max_age=14 * 24 * 3600, same_site="lax",
                        https_only=https_only)

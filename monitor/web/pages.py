@@ -24,7 +24,7 @@ from monitor.stories import UnknownArticleError, story_of
 from monitor.topics import Document, QuerySyntaxError, Taxonomy, compile_query
 from monitor.web import data
 from monitor.web.app import render
-from monitor.web.auth import authenticate
+from monitor.web.auth import authenticate, rotate_session_key, signed_in_user
 from monitor.web.chart import trend_svg
 from monitor.web.csrf import csrf_token
 from monitor.web.highlight import highlight, paragraphs, spans_for
@@ -40,7 +40,12 @@ def engine_of(request: Request) -> Engine:
 
 
 def user_id(request: Request) -> int | None:
-    return request.session.get("user_id")
+    """The signed-in user's id: only while a user with the session's id and session key exists.
+
+    The cookie is signed but cannot be revoked; the key, checked against the
+    database, is what ends a session (sign-out, ``monitor users remove``).
+    """
+    return signed_in_user(request, engine_of(request))
 
 
 def require_user(request: Request) -> int | RedirectResponse:
@@ -82,18 +87,22 @@ def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, name: Annotated[str, Form()], password: Annotated[str, Form()],
           next: Annotated[str, Form()] = "/inbox") -> Response:
-    uid = authenticate(engine_of(request), name, password)
-    if uid is None:
+    signed_in = authenticate(engine_of(request), name, password)
+    if signed_in is None:
         return render(request, "login.html", {"next": local_path(next), "error": "Wrong user name or password."},
                       status_code=401)
     request.session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
-    request.session.update({"user_id": uid, "user": name})
+    request.session.update({"user_id": signed_in.id, "user": name, "session_key": signed_in.session_key})
     csrf_token(request)
     return RedirectResponse(local_path(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    """Sign out everywhere: the user's session key is replaced, so every copy of every cookie of theirs is refused."""
+    uid = user_id(request)
+    if uid is not None:
+        rotate_session_key(engine_of(request), uid)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
