@@ -135,6 +135,19 @@ def test_inbox_counts_unread_until_marked_read_per_user(site) -> None:
     assert client.get("/alerts/nope").status_code == 404
 
 
+def test_an_alert_match_highlights_only_its_own_article(site) -> None:
+    """?match= from another article used to mark that article's offsets in this one: random letters."""
+    engine, client = site
+    add_alert(engine, "iraq", '"NATO Mission Iraq"')
+    first = add_article(engine, "b2", "NATO Mission Iraq extended", "The NATO Mission Iraq is extended.")
+    other = add_article(engine, "nato", "Other news", "Ministers met in Brussels on Thursday about trade.")
+    assert match_new_articles(engine, [first, other]) == 1
+    with engine.connect() as connection:
+        match_id = connection.execute(text("select id from alert_matches")).scalar_one()
+    assert client.get(f"/articles/{first}?match={match_id}").text.count("<mark>") >= 2
+    assert "<mark>" not in client.get(f"/articles/{other}?match={match_id}").text
+
+
 def test_crawled_payloads_are_shown_as_text_on_every_page(site) -> None:
     engine, client = site
     sign_in(client)

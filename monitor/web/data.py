@@ -165,10 +165,12 @@ def article_record(engine: Engine, article_id: int) -> dict[str, Any] | None:
     return {**dict(row._mapping), "title": row.title or "", "topics": topics, "versions": versions}
 
 
-def match_evidence(engine: Engine, match_id: int) -> list[dict[str, Any]]:
-    """The evidence an alert match recorded (empty when the match is unknown)."""
+def match_evidence(engine: Engine, match_id: int, article_id: int) -> list[dict[str, Any]]:
+    """The evidence alert match ``match_id`` recorded on article ``article_id`` (empty when the match is
+    unknown or is another article's: its offsets would mark random letters of this one)."""
     with engine.connect() as connection:
-        return connection.execute(select(AlertMatch.evidence).where(AlertMatch.id == match_id)).scalar() or []
+        return connection.execute(select(AlertMatch.evidence).where(
+            AlertMatch.id == match_id, AlertMatch.article_id == article_id)).scalar() or []
 
 
 class FacetCache:

@@ -254,7 +254,7 @@ def article_page(request: Request, article_id: RowId, q: str = "",
             error = str(exc)
     elif match:
         source = "alert"
-        evidence = data.match_evidence(engine, match)
+        evidence = data.match_evidence(engine, match, article_id)
     else:
         evidence = [ev for t in record["topics"] for ev in (t["evidence"] or [])]
     story = story_of(engine, str(article_id))
