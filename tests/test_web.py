@@ -130,6 +130,13 @@ def test_inbox_counts_unread_until_marked_read_per_user(site) -> None:
     other = TestClient(client.app)
     sign_in(other, "bob", "another pass")
     assert 'data-unread="2"' in other.get("/inbox").text  # read state is per user
+    # the newest entry is now read, the older one not: "unread only" with a limit of 1 still finds it
+    with engine.connect() as connection:
+        newest, older = connection.execute(text(
+            "select id from alert_matches order by matched_at desc, id desc")).scalars().all()
+    assert int(match_id) == newest
+    unread_page = client.get("/alerts/iraq", params={"limit": 1, "unread_only": "true"}).text
+    assert unread_page.count('class="entry unread"') == 1 and f'value="{older}"' in unread_page
     client.post("/alerts/iraq/read", data={"all": "1", "csrf_token": token})
     assert 'data-unread="0"' in client.get("/inbox").text
     assert client.get("/alerts/nope").status_code == 404

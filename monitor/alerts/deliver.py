@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, or_, select
 
 from monitor.alerts import email, webhook
 from monitor.alerts.manage import Delivery
@@ -204,8 +204,14 @@ def _deliver_webhook(engine: Engine, alert: Any, settings: Delivery, retries: in
             report.failed.append(f"{alert.name}: webhook {key}: {exc}")
 
 
-def inbox(engine: Engine, name: str, *, limit: int = 50, since: datetime | None = None) -> list[dict[str, Any]]:
-    """An alert's entries, newest match first, with delivery state per channel."""
+def inbox(engine: Engine, name: str, *, limit: int = 50, since: datetime | None = None,
+          where: ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """An alert's entries, newest match first, with delivery state per channel.
+
+    ``where`` narrows the matches in SQL, before the limit (the dashboard's "unread
+    only": filtering the newest ``limit`` afterwards showed nothing unread while
+    older entries were).
+    """
     from monitor.alerts.manage import get_alert
 
     with engine.connect() as connection:
@@ -213,6 +219,8 @@ def inbox(engine: Engine, name: str, *, limit: int = 50, since: datetime | None 
         query = select(AlertMatch.__table__).where(AlertMatch.alert_id == alert.id)
         if since:
             query = query.where(AlertMatch.matched_at >= since)
+        if where is not None:
+            query = query.where(where)
         matches = connection.execute(query.order_by(AlertMatch.matched_at.desc(), AlertMatch.id.desc())
                                      .limit(limit)).all()
         entries = entries_for(connection, matches)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, select
 
 from monitor.alerts.models import Alert, AlertMatch
 from monitor.crawl.verdict import RUN_ERRORS, run_errors
@@ -45,6 +45,12 @@ def unread_counts(engine: Engine, user_id: int | None, *, alert_id: int | None =
                 .join(AlertMatch, AlertMatch.id == ReadState.match_id)
                 .where(ReadState.user_id == user_id, *only).group_by(AlertMatch.alert_id)).all())
     return {a: n - read.get(a, 0) for a, n in totals.items() if alert_id is None or a == alert_id}
+
+
+def unread_by(user_id: int) -> ColumnElement[bool]:
+    """SQL condition on ``AlertMatch``: the user has not marked the match read."""
+    return ~select(ReadState.match_id).where(ReadState.user_id == user_id,
+                                            ReadState.match_id == AlertMatch.id).exists()
 
 
 def read_matches(engine: Engine, user_id: int | None, match_ids: Sequence[int]) -> set[int]:
@@ -229,4 +235,4 @@ def sources_overview(engine: Engine, *, now: datetime | None = None) -> list[dic
 
 __all__ = ["FacetCache", "TrendPoint", "alert_names", "article_record", "mark_read",
            "match_evidence", "read_matches", "sources_overview", "topic_daily_counts", "topic_trend",
-           "trend_series", "unread_counts"]
+           "trend_series", "unread_by", "unread_counts"]

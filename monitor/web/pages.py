@@ -163,12 +163,10 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     engine = engine_of(request)
     alert = _alert_or_404(engine, name)
     firings = trend_firings(engine, name, limit=limit)  # None: a story alert
-    entries = inbox(engine, name, limit=limit)
+    entries = inbox(engine, name, limit=limit, where=data.unread_by(uid) if unread_only else None)
     read = data.read_matches(engine, uid, [e["match_id"] for e in entries])
     for entry in entries:
         entry["read"] = entry["match_id"] in read
-    if unread_only:
-        entries = [e for e in entries if not e["read"]]
     return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
                                           "firings": firings,
                                           "unread": data.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
