@@ -142,6 +142,19 @@ def test_inbox_counts_unread_until_marked_read_per_user(site) -> None:
     assert client.get("/alerts/nope").status_code == 404
 
 
+def test_the_trend_chart_labels_its_middle_gridline_exactly() -> None:
+    """A top of 3 puts the middle line at 1.5: it was labelled "2"."""
+    from datetime import date
+
+    from monitor.web.chart import trend_svg
+    from monitor.web.data import TrendPoint
+
+    svg = str(trend_svg([TrendPoint(date(2025, 3, d), c, 0.0, 0.0, 0.0, False) for d, c in ((1, 3), (2, 1))],
+                        min_z=0.0))
+    labels = re.findall(r'class="axis"[^>]*>([^<]+)</text>', svg)
+    assert labels[:3] == ["0", "1.5", "3"]
+
+
 def test_an_alert_match_highlights_only_its_own_article(site) -> None:
     """?match= from another article used to mark that article's offsets in this one: random letters."""
     engine, client = site

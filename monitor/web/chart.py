@@ -32,7 +32,7 @@ def trend_svg(points: Sequence[TrendPoint], *, title: str = "", min_z: float = 3
              f"<title>{escape(title)}</title>"]
     for tick in (0, top / 2, top):
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
-                     f'<text class="axis" x="{LEFT - 4}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.0f}</text>')
+                     f'<text class="axis" x="{LEFT - 4}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
     band = " ".join(f"{LEFT + (i + 0.5) * step:.1f},{y(p.mean + min_z * p.std):.1f}" for i, p in enumerate(points))
     line = " ".join(f"{LEFT + (i + 0.5) * step:.1f},{y(p.mean):.1f}" for i, p in enumerate(points))
     for i, p in enumerate(points):
