@@ -168,6 +168,15 @@ def test_an_alert_match_highlights_only_its_own_article(site) -> None:
     assert "<mark>" not in client.get(f"/articles/{other}?match={match_id}").text
 
 
+
+def test_html_pages_are_not_cached_and_feeds_may_be(site) -> None:
+    engine, client = site
+    sign_in(client)
+    assert client.get("/inbox").headers["cache-control"] == "no-store"
+    assert client.get("/search", params={"q": "nato"}).headers["cache-control"] == "no-store"
+    assert "cache-control" not in client.get("/api/sources").headers
+
+
 def test_crawled_payloads_are_shown_as_text_on_every_page(site) -> None:
     engine, client = site
     sign_in(client)

@@ -47,7 +47,8 @@ ERROR_HEADERS = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
 
 
 class SecurityHeadersMiddleware:
-    """Adds the CSP and friends to every response, error pages included."""
+    """Adds the CSP and friends to every response, error pages included; HTML pages also get
+    ``Cache-Control: no-store`` (a signed-in user's inbox must not stay in a shared or back-button cache)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -59,9 +60,13 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in SECURITY_HEADERS if k not in names]
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                if html and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
