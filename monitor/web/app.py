@@ -30,6 +30,7 @@ from monitor.db import connect
 from monitor.web.auth import SessionCheckMiddleware, session_secret
 from monitor.web.csrf import csrf_token, verify_csrf
 from monitor.web.data import FacetCache
+from monitor.web.throttle import LoginThrottle
 
 HERE = Path(__file__).parent
 LOG = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ def create_app(db_url: str | None = None, *, engine: Engine | None = None, secre
     app.state.engine = engine
     app.state.templates = make_templates()
     app.state.facets = FacetCache(engine)
+    app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)

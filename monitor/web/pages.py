@@ -28,6 +28,7 @@ from monitor.web.auth import authenticate, rotate_session_key, signed_in_user
 from monitor.web.chart import trend_svg
 from monitor.web.csrf import csrf_token
 from monitor.web.highlight import highlight, paragraphs, spans_for
+from monitor.web.throttle import LoginThrottle
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -87,10 +88,19 @@ def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, name: Annotated[str, Form()], password: Annotated[str, Form()],
           next: Annotated[str, Form()] = "/inbox") -> Response:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "?"
+    wait = throttle.wait_seconds(address, name)
+    if wait:
+        return render(request, "login.html", {"next": local_path(next), "error": (
+            f"Too many wrong passwords for this name: try again in {wait} s.")}, status_code=429,
+            headers={"Retry-After": str(wait)})
     signed_in = authenticate(engine_of(request), name, password)
     if signed_in is None:
+        throttle.failed(address, name)
         return render(request, "login.html", {"next": local_path(next), "error": "Wrong user name or password."},
                       status_code=401)
+    throttle.succeeded(address, name)
     request.session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
     request.session.update({"user_id": signed_in.id, "user": name, "session_key": signed_in.session_key})
     csrf_token(request)
