@@ -95,8 +95,14 @@ def test_state_changes_need_sign_in_and_a_csrf_token(site) -> None:
     assert client.post("/login", data={"name": "ana", "password": "correct horse"}).status_code == 403
     bad = client.post("/login", data={"name": "ana", "password": "wrong password", "csrf_token": token})
     assert bad.status_code == 401 and "Wrong user name or password" in bad.text
-    assert client.post("/alerts", data={"name": "x", "query": "nato", "csrf_token": token},
-                       follow_redirects=False).headers["location"].startswith("/login")
+    signed_out = client.post("/alerts", data={"name": "x", "query": "nato", "csrf_token": token},
+                             headers={"referer": "http://testserver/alerts/past?unread_only=true"},
+                             follow_redirects=False)
+    # back to the page the form was on after signing in, not to /alerts (POST only: a 405)
+    assert signed_out.headers["location"] == "/login?next=%2Falerts%2Fpast%3Funread_only%3Dtrue"
+    elsewhere = client.post("/alerts", data={"name": "x", "query": "nato", "csrf_token": token},
+                            headers={"referer": "https://evil.example/alerts"}, follow_redirects=False)
+    assert elsewhere.headers["location"] == "/login?next=%2Finbox"
     sign_in(client)
     assert client.post("/alerts", data={"name": "x", "query": "nato"}).status_code == 403  # no token
     token = csrf_of(client.get("/inbox").text)

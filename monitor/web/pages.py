@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Path, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -54,8 +54,18 @@ def require_user(request: Request) -> int | RedirectResponse:
     uid = user_id(request)
     if uid is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # come back to the page the form was on, not to a URL that only takes POST
+            target = _referring_page(request)
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
     return uid
+
+
+def _referring_page(request: Request) -> str:
+    """The path (and query) of the page on this site that sent ``request``; the inbox when unknown."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return "/inbox"
+    return local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
 def local_path(value: str | None, default: str = "/inbox") -> str:
