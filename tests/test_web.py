@@ -143,6 +143,11 @@ def test_inbox_counts_unread_until_marked_read_per_user(site) -> None:
     assert int(match_id) == newest
     unread_page = client.get("/alerts/iraq", params={"limit": 1, "unread_only": "true"}).text
     assert unread_page.count('class="entry unread"') == 1 and f'value="{older}"' in unread_page
+    up_to = re.search(r'name="up_to" value="(\d+)"', client.get("/alerts/iraq").text).group(1)
+    late = add_article(engine, "nato", "Later", "NATO Mission Iraq: a third story, after the page was drawn.")
+    assert match_new_articles(engine, [late]) == 1
+    client.post("/alerts/iraq/read", data={"all": "1", "up_to": up_to, "csrf_token": token})
+    assert 'data-unread="1"' in client.get("/inbox").text  # "mark all read" covered what the page showed
     client.post("/alerts/iraq/read", data={"all": "1", "csrf_token": token})
     assert 'data-unread="0"' in client.get("/inbox").text
     assert client.get("/alerts/nope").status_code == 404

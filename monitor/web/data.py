@@ -62,11 +62,15 @@ def read_matches(engine: Engine, user_id: int | None, match_ids: Sequence[int]) 
             ReadState.user_id == user_id, ReadState.match_id.in_(list(match_ids)))).scalars())
 
 
-def mark_read(engine: Engine, user_id: int, alert_id: int, match_ids: Sequence[int] | None = None) -> int:
-    """Mark these matches of the alert read (all of them when ``match_ids`` is None); returns rows added."""
+def mark_read(engine: Engine, user_id: int, alert_id: int, match_ids: Sequence[int] | None = None,
+              up_to: int | None = None) -> int:
+    """Mark these matches of the alert read (all of them when ``match_ids`` is None, or all up to match id
+    ``up_to``: the newest the page showed, so a match that arrived since stays unread); returns rows added."""
     query = select(AlertMatch.id).where(AlertMatch.alert_id == alert_id)
     if match_ids is not None:
         query = query.where(AlertMatch.id.in_([int(m) for m in match_ids]))
+    if up_to is not None:
+        query = query.where(AlertMatch.id <= up_to)
     now = datetime.now(timezone.utc)
     with engine.begin() as connection:
         ids = list(connection.execute(query).scalars())
@@ -75,6 +79,13 @@ def mark_read(engine: Engine, user_id: int, alert_id: int, match_ids: Sequence[i
         statement = insert_ignoring_conflicts(connection, ReadState.__table__, ["user_id", "match_id"])
         return connection.execute(statement, [{"user_id": user_id, "match_id": m, "read_at": now}
                                               for m in ids]).rowcount or 0
+
+
+def newest_match_id(engine: Engine, alert_id: int) -> int:
+    """The id of the alert's newest match (0 when it has none): what "mark all read" covers."""
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.max(AlertMatch.id)).where(AlertMatch.alert_id == alert_id))
+                   .scalar() or 0)
 
 
 def alert_names(engine: Engine) -> dict[int, str]:
@@ -234,5 +245,5 @@ def sources_overview(engine: Engine, *, now: datetime | None = None) -> list[dic
 
 
 __all__ = ["FacetCache", "TrendPoint", "alert_names", "article_record", "mark_read",
-           "match_evidence", "read_matches", "sources_overview", "topic_daily_counts", "topic_trend",
+           "match_evidence", "newest_match_id", "read_matches", "sources_overview", "topic_daily_counts", "topic_trend",
            "trend_series", "unread_by", "unread_counts"]

@@ -188,19 +188,19 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     for entry in entries:
         entry["read"] = entry["match_id"] in read
     return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
-                                          "firings": firings,
+                                          "firings": firings, "up_to": data.newest_match_id(engine, alert.id),
                                           "unread": data.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
 
 
 @router.post("/alerts/{name}/read")
 def mark_read(request: Request, name: str, match_id: Annotated[list[int] | None, Form()] = None,
-              all: Annotated[str, Form()] = "") -> Response:
+              all: Annotated[str, Form()] = "", up_to: Annotated[int | None, Form()] = None) -> Response:
     uid = require_user(request)
     if isinstance(uid, Response):
         return uid
     engine = engine_of(request)
     alert = _alert_or_404(engine, name)
-    data.mark_read(engine, uid, alert.id, None if all else (match_id or []))
+    data.mark_read(engine, uid, alert.id, None if all else (match_id or []), up_to=up_to if all else None)
     return RedirectResponse(f"/alerts/{quote(name, safe='')}", status_code=303)
 
 
