@@ -180,6 +180,17 @@ def test_an_alert_match_highlights_only_its_own_article(site) -> None:
 
 
 
+def test_the_story_page_names_the_first_published_copy_original(site) -> None:
+    engine, client = site
+    crawled_first = add_article(engine, "b2", "[Texte] Iraq: statement", "The statement on Iraq, republished.",
+                                published=datetime(2025, 3, 4, 14, 40, tzinfo=timezone.utc))
+    published_first = add_article(engine, "eeas", "Iraq: statement", "The statement on Iraq.",
+                                  published=datetime(2025, 3, 4, 12, 5, tzinfo=timezone.utc), story_id=crawled_first)
+    rows = re.findall(r'<a href="/articles/(\d+)">.*?</td>.*?<td>(original|first crawled|same story|duplicate of[^<]*)</td>',
+                      client.get(f"/stories/{crawled_first}").text, re.S)
+    assert dict((int(i), relation) for i, relation in rows) == {published_first: "original", crawled_first: "first crawled"}
+
+
 def test_html_pages_are_not_cached_and_feeds_may_be(site) -> None:
     engine, client = site
     sign_in(client)
