@@ -78,6 +78,8 @@ def test_syntax_errors_name_line_column_and_expectation(source: str, line: int, 
     ("NOT " * 51 + "x", 201, "nested too deep"),
     (" OR ".join(["nato"] * 301), 2401, "too many terms"),
     ("nato " * 1001, 1, "query too long: 5,005 characters"),
+    (" NEAR/5 ".join(["the"] * 12), 115, "too many NEARs"),
+    ("nato NEAR/101 iraq", 6, "NEAR/101 is too wide"),
 ])
 def test_a_query_past_the_bounds_is_a_syntax_error(source: str, column: int, reason: str) -> None:
     """Anyone can send a query to the dashboard: thousands of nested '(' overflowed Python's recursion (a 500),
@@ -87,6 +89,45 @@ def test_a_query_past_the_bounds_is_a_syntax_error(source: str, column: int, rea
     assert caught.value.column == column and reason in str(caught.value)
     assert parse_query("(" * 50 + "nato" + ")" * 50) == Term("nato")  # at the bounds: still a query
     assert len(parse_query(" OR ".join(f"w{i}" for i in range(300))).items) == 300
+
+
+def _near_by_definition(lo: list, ro: list, n: int) -> list | None:
+    """NEAR as the docs define it, pair by pair (what CNear computed before it used sorted windows)."""
+    used: dict = {}
+    for a in lo:
+        for b in ro:
+            if a[0] != b[0] or (a[1] == b[1] and a[2] == b[2]):
+                continue
+            if max(b[1] - a[2], a[1] - b[2]) <= n:
+                used[a] = used[b] = None
+    return list(used) or None
+
+
+def test_near_by_sorted_windows_equals_the_pairwise_definition() -> None:
+    import random
+
+    from monitor.topics.nodes import CNear
+
+    class Fixed:
+        keys: set = set()
+
+        def __init__(self, result: list) -> None:
+            self.result = result
+
+        def ev(self, idx: object, scope: object) -> list:
+            return self.result
+
+    rng = random.Random(7)
+
+    def occurrences(k: int) -> list:
+        return [(f, s, s + rng.choice([1, 1, 2, 3]), rng.choice("ab"))
+                for f, s in ((rng.choice(["title", "text"]), rng.randrange(60)) for _ in range(k))]
+
+    for _ in range(2000):
+        lo, ro, n = occurrences(rng.randrange(1, 12)), occurrences(rng.randrange(1, 12)), rng.randrange(8)
+        if rng.random() < 0.3:
+            ro += lo[:3]  # shared occurrences: never paired with themselves
+        assert CNear(Fixed(lo), Fixed(ro), n).ev(None, ()) == _near_by_definition(lo, ro, n), (lo, ro, n)
 
 
 def test_to_string_is_canonical() -> None:

@@ -8,6 +8,7 @@ when it can match a document without any of them being hit.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 
 from .docindex import DocIndex, Occ, Result
@@ -145,9 +146,26 @@ class CNear(CNode):
             return None
         used: dict[Occ, None] = {}
         n = self.distance
+        # Right-hand occurrences per field, sorted by start word: each left one looks only at those that
+        # can start within its window (a pair test over all of them was quadratic: 1.3 s for two
+        # OR-groups of frequent words on one long article).
+        by_field: dict[str, tuple[list[int], list[tuple[int, int, Occ]]]] = {}
+        for index, b in enumerate(ro):
+            by_field.setdefault(b[0], ([], []))[1].append((b[1], index, b))
+        span: dict[str, int] = {}
+        for field_name, (starts, rows) in by_field.items():
+            rows.sort()
+            starts.extend(start for start, _, _ in rows)
+            span[field_name] = max(b[2] - b[1] for _, _, b in rows)
         for a in lo:
-            for b in ro:
-                if a[0] != b[0] or (a[1] == b[1] and a[2] == b[2]):
+            found = by_field.get(a[0])
+            if found is None:
+                continue
+            starts, rows = found
+            first = bisect_left(starts, a[1] - n - span[a[0]])
+            last = bisect_right(starts, a[2] + n)
+            for _, _, b in sorted(rows[first:last], key=lambda row: row[1]):  # ro's order, as before
+                if a[1] == b[1] and a[2] == b[2]:
                     continue
                 if max(b[1] - a[2], a[1] - b[2]) <= n:  # words strictly between them
                     used[a] = used[b] = None

@@ -173,6 +173,11 @@ _STARTS = {"LPAREN", "NOT", "FIELD", "SET", "PHRASE", "TERM"}
 MAX_QUERY_CHARS = 5_000
 MAX_OPERANDS = 300  # terms, phrases and @sets
 MAX_DEPTH = 50  # nested parentheses and NOTs (the parser and matcher recurse this deep)
+# NEAR is the dear operator (it pairs occurrences within a window): a chain of 300 once took 9 s of CPU
+# on one long article. With these bounds the worst query found takes ~0.25 s there (bench: an OR-group
+# chain of frequent words). The taxonomy uses at most 2 per rule, NEAR/10 at most.
+MAX_NEARS = 10
+MAX_NEAR_DISTANCE = 100
 
 
 class _Parser:
@@ -185,6 +190,7 @@ class _Parser:
         self.pos = 0
         self.depth = 0
         self.operands = 0
+        self.nears = 0
 
     def peek(self) -> _Tok:
         return self.toks[self.pos]
@@ -232,6 +238,13 @@ class _Parser:
         left = self.unary()
         while self.peek().kind == "NEAR":
             op = self.next()
+            self.nears += 1
+            if self.nears > MAX_NEARS:
+                raise QuerySyntaxError(f"too many NEARs: at most {MAX_NEARS} in one query", op.line, op.column,
+                                       self.source)
+            if int(op.value) > MAX_NEAR_DISTANCE:
+                raise QuerySyntaxError(f"NEAR/{int(op.value)} is too wide: at most NEAR/{MAX_NEAR_DISTANCE}",
+                                       op.line, op.column, self.source)
             right_tok = self.peek()
             right = self.unary()
             for node, tok in ((left, start), (right, right_tok)):
