@@ -117,7 +117,9 @@ BAD_INPUT = [
     (["crawl", "--set", "NOEQUALS"], "expected NAME=VALUE"),
     (["crawl", "--set", "DOWNLOAD_TIMEOUT=abc"], "DOWNLOAD_TIMEOUT='abc': expected a number"),
     (["crawl", "--set", "AUTOTHROTTLE_ENABLED=maybe"], "expected a flag"),
-    (["schedule", "--once", "--set", "CONCURRENT_REQUESTS=x"], "CONCURRENT_REQUESTS='x': expected a number"),
+    (["schedule", "--once", "--set", "CONCURRENT_REQUESTS=x"], "CONCURRENT_REQUESTS='x': expected a whole number"),
+    (["crawl", "--set", "CONCURRENT_REQUESTS=2.5"], "expected a whole number"),  # Scrapy's getint refuses it
+    (["crawl", "--set", "ROBOTSTXT_OBEY=yes"], "expected a flag"),  # and getbool refuses "yes"
 ]
 
 

@@ -71,6 +71,27 @@ def test_an_export_failing_half_way_keeps_the_old_file(tmp_path) -> None:
     assert target.read_text(encoding="utf-8") == "new\n"
 
 
+def test_an_export_writes_through_a_symlink_and_into_a_fifo(tmp_path) -> None:
+    import os
+    import threading
+
+    from monitor.cli.search import write_atomically
+
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old\n", encoding="utf-8")
+    link.symlink_to(real)
+    write_atomically(str(link), lambda out: out.write("new\n") and 1)
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"  # the link stays a link
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    write_atomically(str(fifo), lambda out: out.write("streamed\n") and 1)
+    reader.join(timeout=10)
+    assert received == ["streamed\n"] and fifo.exists() and not fifo.is_file()
+
+
 def test_atom_links_only_http_urls() -> None:
     """A crawled javascript: URL must not become a link a feed reader follows."""
     from monitor.search.atom import write_feed

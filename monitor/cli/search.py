@@ -69,7 +69,10 @@ def write_atomically(output: str, write) -> int:
     Why: a failure half-way (bad query, database error, Ctrl-C) must leave the previous file
     as it was, not truncated; the rename replaces it in one step.
     """
-    target = Path(output)
+    target = Path(os.path.realpath(output))  # a symlink's target is replaced, not the link
+    if target.exists() and not target.is_file():  # /dev/stdout, a FIFO: nothing to keep, write straight in
+        with open(target, "w", encoding="utf-8", newline="") as out:
+            return write(out)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:

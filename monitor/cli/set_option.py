@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import click
 
-_FLAGS = {"1", "0", "true", "false", "yes", "no", "on", "off"}
+_FLAGS = {"1", "0", "true", "false", "True", "False"}  # exactly what Scrapy's getbool accepts
+# Settings whose default is a whole number but that Scrapy reads with getfloat
+_READ_AS_FLOAT = {"DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "CLOSESPIDER_TIMEOUT", "CLOSESPIDER_TIMEOUT_NO_ITEM",
+                  "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY",
+                  "MONITOR_PROGRESS", "MONITOR_LOOP_LAG_INTERVAL", "MONITOR_RETRY_AFTER_MAX", "MONITOR_WORKER_IDLE"}
 
 
 def parse_set_options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -30,12 +34,18 @@ def parse_set_options(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def _check_type(name: str, value: str, default: object) -> None:
     if isinstance(default, bool):
-        if value.strip().lower() not in _FLAGS:
+        if value not in _FLAGS:
             raise click.BadParameter(f"{name}={value!r}: expected a flag (true/false, 1/0)", param_hint="--set")
         return
-    if isinstance(default, (int, float)):  # Scrapy reads some int defaults as floats (DOWNLOAD_TIMEOUT=2.5)
+    if isinstance(default, float) or (isinstance(default, int) and name in _READ_AS_FLOAT):
         try:
             float(value)
         except ValueError:
             raise click.BadParameter(f"{name}={value!r}: expected a number (its default is {default!r})",
+                                     param_hint="--set") from None
+    elif isinstance(default, int):
+        try:
+            int(value)
+        except ValueError:
+            raise click.BadParameter(f"{name}={value!r}: expected a whole number (its default is {default!r})",
                                      param_hint="--set") from None
