@@ -41,3 +41,24 @@ def test_the_sign_in_form_answers_429_after_repeated_wrong_passwords(site) -> No
                          follow_redirects=False)
     assert locked.status_code == 429 and "try again in" in locked.text
     assert int(locked.headers["retry-after"]) == FIRST_WAIT
+
+
+def test_simultaneous_attempts_are_counted_before_their_passwords_are_checked() -> None:
+    """40 requests at once must not all pass the check while the password hashing runs."""
+    import threading
+
+    throttle = LoginThrottle(Clock())
+    barrier = threading.Barrier(40)
+    allowed: list[int] = []
+
+    def guess() -> None:
+        barrier.wait()
+        if throttle.attempt("10.0.0.9", "ana") == 0:
+            allowed.append(1)
+
+    threads = [threading.Thread(target=guess) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == FREE_TRIES

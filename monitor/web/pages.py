@@ -100,14 +100,13 @@ def login(request: Request, name: Annotated[str, Form()], password: Annotated[st
           next: Annotated[str, Form()] = "/inbox") -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
     address = request.client.host if request.client else "?"
-    wait = throttle.wait_seconds(address, name)
+    wait = throttle.attempt(address, name)  # counted as a failure until the password proves right
     if wait:
         return render(request, "login.html", {"next": local_path(next), "error": (
             f"Too many wrong passwords for this name: try again in {wait} s.")}, status_code=429,
             headers={"Retry-After": str(wait)})
     signed_in = authenticate(engine_of(request), name, password)
     if signed_in is None:
-        throttle.failed(address, name)
         return render(request, "login.html", {"next": local_path(next), "error": "Wrong user name or password."},
                       status_code=401)
     throttle.succeeded(address, name)

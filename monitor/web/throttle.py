@@ -5,10 +5,17 @@ password could be guessed at machine speed and the CPU tied up. After ``FREE_TRI
 failures within ``WINDOW`` seconds, that (address, name) must wait, 60 s doubling per
 further failure up to 15 minutes; a correct sign-in clears it. Kept in memory, per
 dashboard process (``monitor serve`` is one), bounded to ``MAX_KEYS`` entries.
+
+An attempt is counted as failed *before* its password is checked (``attempt``), under a
+lock: otherwise 40 requests sent at once would all pass the check during the
+password hashing and get 40 guesses instead of 5. Behind a reverse proxy every client
+has the proxy's address: run ``monitor serve`` with the proxy's forwarded-address
+headers trusted, or one address's failures lock out everyone's attempts at that name.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,6 +33,16 @@ class LoginThrottle:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._failures: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()  # key -> (count, last)
+        self._lock = threading.Lock()
+
+    def attempt(self, address: str, name: str) -> int:
+        """Seconds to wait (nothing counted) or 0: the attempt may go on and is counted as failed until
+        ``succeeded`` clears it, in one step, so simultaneous attempts cannot all slip through."""
+        with self._lock:
+            wait = self.wait_seconds(address, name)
+            if not wait:
+                self.failed(address, name)
+            return wait
 
     def wait_seconds(self, address: str, name: str) -> int:
         """Seconds before this (address, name) may try again; 0 when it may now."""
