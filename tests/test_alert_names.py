@@ -41,3 +41,11 @@ def test_the_dashboard_form_refuses_them_with_a_400(site) -> None:  # noqa: F811
                          ({"name": "ok", "query": "nato", "source": "nosuch"}, "unknown source")):
         page = client.post("/alerts", data={**form, "csrf_token": token})
         assert page.status_code == 400 and reason in page.text
+
+
+def test_names_differing_only_in_non_ascii_case_are_one_name(db_url: str) -> None:
+    """SQLite's lower() folds only ASCII: the comparison must not depend on the database."""
+    engine = connect(db_url)
+    add_alert(engine, "Ärzte", "arzt*")
+    with pytest.raises(AlertError, match="already exists"):
+        add_alert(engine, "ärzte", "arzt*")

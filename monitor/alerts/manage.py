@@ -107,8 +107,11 @@ def find_alert(connection: Connection, name: str) -> Alert | None:
     """The alert named ``name`` (exactly, else trimmed and case-insensitively), or None."""
     row = connection.execute(select(Alert.__table__).where(Alert.name == name)).first()
     if row is None and name.strip():
-        row = connection.execute(select(Alert.__table__).where(
-            func.lower(Alert.name) == name.strip().lower()).order_by(Alert.id)).first()
+        # Compared here, not with SQL lower(): SQLite's folds only ASCII, so 'Ärzte' and 'ärzte' would
+        # be one name on PostgreSQL and two on SQLite. Alerts are few; their names fit in memory.
+        wanted = name.strip().casefold()
+        row = next((r for r in connection.execute(select(Alert.__table__).order_by(Alert.id))
+                    if r.name.strip().casefold() == wanted), None)
     return row  # type: ignore[return-value]
 
 

@@ -182,12 +182,13 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     engine = engine_of(request)
     alert = _alert_or_404(engine, name)
     firings = trend_firings(engine, name, limit=limit)  # None: a story alert
+    up_to = data.newest_match_id(engine, alert.id)  # before the entries: a match stored meanwhile stays unread
     entries = inbox(engine, name, limit=limit, where=data.unread_by(uid) if unread_only else None)
     read = data.read_matches(engine, uid, [e["match_id"] for e in entries])
     for entry in entries:
         entry["read"] = entry["match_id"] in read
     return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
-                                          "firings": firings, "up_to": data.newest_match_id(engine, alert.id),
+                                          "firings": firings, "up_to": up_to,
                                           "unread": data.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
 
 
