@@ -138,3 +138,22 @@ def test_two_workers_crawl_the_replica_once_into_postgresql(replica: ReplicaServ
         original = by_path[(truth["duplicate_of"]["site"], truth["duplicate_of"]["path"])]
         assert stories[canonicalize_url(truth_url(replica.base_url, truth))] == \
             stories[canonicalize_url(truth_url(replica.base_url, original))]
+
+
+def test_a_worker_whose_run_had_errors_exits_3(replica: ReplicaServer, redis_prefix: str, postgres_url: str,
+                                              tmp_path) -> None:
+    """`monitor worker` judges its runs like `monitor crawl`: a feed answering 404 is exit 3, for the supervisor."""
+    from tests.test_run_errors import catalogue
+
+    env = {**os.environ, "MONITOR_REDIS_URL": REDIS_URL, "MONITOR_REDIS_PREFIX": redis_prefix}
+    common = ["--catalogue", str(catalogue(tmp_path, replica)), "--db", postgres_url,
+              "--set", "AUTOTHROTTLE_ENABLED=False"]
+    worker = subprocess.Popen([sys.executable, "-m", "monitor", "worker", *common, "--idle", "5"], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_live_workers(redis_prefix, 1, [worker])
+    seeded = run_monitor("crawl", "--distributed", *common, env=env)
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    out, err = worker.communicate(timeout=180)
+    assert worker.returncode == 3, err[-3000:]
+    assert json.loads(out.splitlines()[0])["status"] == "finished_with_errors"
+    assert "Error: t-feed-404: finished_with_errors (1 http_404)" in err
