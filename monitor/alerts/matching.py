@@ -85,15 +85,19 @@ def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy:
                 continue
             evidence = compiled.matches(doc)
             if evidence is not None:
-                rows.append({"alert_id": alert.id, "story_key": article.story_key, "article_id": article.id,
-                             "version": alert.version, "evidence": [e.to_dict() for e in evidence[:10]],
-                             "matched_at": now})
+                rows.append(_match_row(alert, article, evidence, now))
     if revised_ids:
         _refresh_evidence(connection, {int(i) for i in revised_ids}, rows)
     if not rows:
         return 0
     statement = insert_ignoring_conflicts(connection, AlertMatch.__table__, ["alert_id", "story_key"])
     return len(connection.execute(statement.returning(AlertMatch.id), rows).all())
+
+
+def _match_row(alert: Any, article: Any, evidence: Sequence[Any], now: datetime) -> dict[str, Any]:
+    """An ``alert_matches`` row: one per alert and story, with the first ten pieces of evidence."""
+    return {"alert_id": alert.id, "story_key": article.story_key, "article_id": article.id,
+            "version": alert.version, "evidence": [e.to_dict() for e in evidence[:10]], "matched_at": now}
 
 
 def _refresh_evidence(connection: Connection, revised: set[int], rows: list[dict[str, Any]]) -> None:
@@ -156,8 +160,7 @@ def backfill(engine: Engine, name: str, days: int = 30, taxonomy: Taxonomy | Non
     now = datetime.now(timezone.utc)
     # oldest published first: the inbox lists equal matched_at by descending id, so newest published on top
     hits = sorted(first.items(), key=lambda item: (item[1].article.published or now, item[1].article.id))
-    rows = [{"alert_id": alert.id, "story_key": key, "article_id": hit.article.id, "version": alert.version,
-             "evidence": [e.to_dict() for e in hit.evidence[:10]], "matched_at": now} for key, hit in hits]
+    rows = [_match_row(alert, hit.article, hit.evidence, now) for _, hit in hits]
     settings = Delivery.from_dict(alert.delivery)
     channels = [c for c, target in (("email", settings.email), ("webhook", settings.webhook)) if target]
     with engine.begin() as connection:  # a match is never committed without its "delivered" rows
