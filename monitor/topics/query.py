@@ -174,8 +174,8 @@ MAX_QUERY_CHARS = 5_000
 MAX_OPERANDS = 300  # terms, phrases and @sets
 MAX_DEPTH = 50  # nested parentheses and NOTs (the parser and matcher recurse this deep)
 # NEAR is the dear operator (it pairs occurrences within a window): a chain of 300 once took 9 s of CPU
-# on one long article. With these bounds the worst query found takes ~0.25 s there (bench: an OR-group
-# chain of frequent words). The taxonomy uses at most 2 per rule, NEAR/10 at most.
+# on one long article. Within these bounds the dearest shapes found take 0.04-0.17 s there
+# (bench/near.py). The taxonomy uses at most 2 per rule, NEAR/10 at most.
 MAX_NEARS = 10
 MAX_NEAR_DISTANCE = 100
 
