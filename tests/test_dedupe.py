@@ -6,6 +6,8 @@ are printed (run ``pytest -s``) so threshold drift is visible.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -23,7 +25,8 @@ from monitor.dedupe import (
     similarity,
     strip_boilerplate,
 )
-from monitor.dedupe.index import DEFAULT_THRESHOLD
+from monitor.dedupe.index import DEFAULT_BANDS, DEFAULT_THRESHOLD
+from monitor.dedupe.store import RUNS_BEFORE_MERGE
 
 AMMO = [
     "NATO defence ministers agreed on Thursday to raise the alliance's targets for artillery ammunition stocks, "
@@ -298,3 +301,50 @@ def test_in_memory_band_store_widens_ids_beyond_int32() -> None:
     store.add(6, keys[2])  # triggers the merge of the buffered entries
     assert store.candidates(keys[0]).tolist() == sorted([5, 2**40, -3, 6])
     assert store.candidates(np.array([0, 9, 0, 0], dtype=np.uint32)).tolist() == [2**40]
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_band_store_agrees_with_a_scan_through_merges_and_forgetting(background: bool) -> None:
+    """Answers stay exact whether a merge is under way, done, or taking forgotten articles out."""
+    rng = np.random.default_rng(7)
+    store = InMemoryBandStore(bands=4, buffer_size=4, background=background)
+    keys = rng.integers(0, 60, size=(300, 4), dtype=np.uint32)
+    alive = np.zeros(300, dtype=bool)
+    store.add_many(np.arange(40), keys[:40])
+    alive[:40] = True
+    for i in range(40, 300):
+        store.add(i, keys[i])
+        alive[i] = True
+        if i % 50 == 49:  # forget the oldest 30 still held, as the story index does when full
+            oldest = np.flatnonzero(alive)[:30]
+            alive[oldest] = False
+            store.discard(oldest)
+        if i % 17 == 0:
+            probe = keys[i // 2]
+            expected = sorted(int(j) for j in np.flatnonzero(alive & (keys == probe).any(axis=1)))
+            assert store.candidates(probe).tolist() == expected
+    assert len(store) == int(alive.sum())
+    store.settle()
+    assert store.runs < RUNS_BEFORE_MERGE
+    assert not np.isin(store._base.ids, np.flatnonzero(~alive)).any()  # forgotten ones left the big array
+
+
+def test_band_store_merges_in_its_own_thread() -> None:
+    store = InMemoryBandStore(bands=2, buffer_size=2)
+    keys = np.arange(80, dtype=np.uint32).reshape(40, 2)
+    for i, row in enumerate(keys):
+        store.add(i, row)
+    assert any(thread.name.startswith("band-merge") for thread in threading.enumerate())
+    store.settle()
+    assert store.candidates(keys[3]).tolist() == [3] and store._base.keys.size >= 2 * 2 * RUNS_BEFORE_MERGE
+
+
+def test_index_at_capacity_leaves_only_what_it_holds_in_the_band_store() -> None:
+    store = InMemoryBandStore(DEFAULT_BANDS, buffer_size=2, background=False)
+    index = StoryIndex(capacity=8, store=store)
+    for n in range(1, 20):
+        index.add(n, sig_of(article(AIR) + f" variant {n}"))
+    store.settle()
+    in_store = {int(i) for run in [store._base, *store._runs] for i in run.ids}
+    in_store |= set(store._buf_ids[: store._buffered].tolist())
+    assert in_store == {n for n in range(1, 20) if n in index} and len(store) == len(index)
