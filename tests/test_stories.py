@@ -116,6 +116,21 @@ def test_a_wire_copy_in_another_outlet_joins_the_story(sites, db_url: str) -> No
     assert len(run_monitor("articles", "--json", "--all-copies", "--db", db_url).stdout.splitlines()) == 2
 
 
+def test_the_story_index_is_loaded_only_by_a_crawl_with_something_new(sites, db_url: str) -> None:
+    """A scheduled crawl that finds nothing new must not pay for reading every stored signature."""
+    root, server, html = sites
+    write_site(root, "wire", {"/a1/": html}, ["/a1/"])
+    write_site(root, "paper", {"/copy/": wire_copy(html)}, ["/copy/"])
+    catalogue = write_catalogue(root, "wire", "paper")
+    assert crawl(server, catalogue, db_url, "wire")[0]["stored"] == 1
+    assert crawl(server, catalogue, db_url, "paper")[0]["stored"] == 1
+    assert crawl(server, catalogue, db_url, "paper")[0]["stored"] == 0  # nothing new: the copy is a seen URL
+    loaded = [json.loads(stats) if isinstance(stats, str) else stats
+              for (stats,) in query(db_url, "select stats from crawl_runs order by id")]
+    assert [run.get("monitor/story_index/loaded") for run in loaded] == [0, 1, None]
+    assert query(db_url, "select count(*) from articles where duplicate_of is not null") == [(1,)]
+
+
 @pytest.mark.parametrize("index_size, joins", [(4, False), (5, True)])
 def test_copies_are_matched_against_the_newest_stored_articles_only(sites, db_url: str, index_size: int,
                                                                     joins: bool) -> None:
