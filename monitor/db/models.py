@@ -86,11 +86,12 @@ class CrawlRun(Base):
     """One spider run over one source, with Scrapy's stats as recorded at close."""
 
     __tablename__ = "crawl_runs"
-    __table_args__ = (UniqueConstraint("run_key", name="uq_crawl_runs_run_key"),)
+    __table_args__ = (UniqueConstraint("run_key", name="uq_crawl_runs_run_key"),
+                      Index("ix_crawl_runs_source_started", "source", "started"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_key: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(100), index=True)
+    source: Mapped[str] = mapped_column(String(100))
     started: Mapped[datetime] = mapped_column(UTCDateTime)
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(20))
