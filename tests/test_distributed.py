@@ -157,3 +157,31 @@ def test_a_worker_whose_run_had_errors_exits_3(replica: ReplicaServer, redis_pre
     assert worker.returncode == 3, err[-3000:]
     assert json.loads(out.splitlines()[0])["status"] == "finished_with_errors"
     assert "Error: t-feed-404: finished_with_errors (1 http_404)" in err
+
+
+def test_shared_band_keys_expire_and_a_reload_pushes_only_the_newest(redis_prefix: str, postgres_url: str) -> None:
+    """Redis must not keep every article's bands forever, nor refill them all after a flush."""
+    from monitor.dedupe.signature import signature
+    from monitor.distributed.bands import BAND_TTL
+    from monitor.distributed.stories import shared_resolver
+
+    engine = connect(postgres_url)
+    writer = SharedArticleStore(engine, REDIS_URL, prefix=redis_prefix)
+    source_id = writer.source_id(SourceInfo("w", "W", "feed"))
+    ids = []
+    for n in range(5):
+        text = " ".join(f"word{n}x{i}" for i in range(200))
+        ids.append(writer.new_id())
+        writer.add({"id": ids[-1], "source_id": source_id, "url": f"https://w.eu/{n}", "canonical_url": f"https://w.eu/{n}",
+                    "content_hash": f"h{n}", "title": "T", "authors": [], "published": None,
+                    "fetched": datetime.now(timezone.utc), "language": "en", "text": text, "topics": [],
+                    "signature": signature(text).to_bytes()})
+    writer.flush()
+    resolver = shared_resolver(engine, REDIS_URL, prefix=redis_prefix, capacity=4)
+    resolver.ensure_loaded()
+    redis = client(REDIS_URL)
+    band_keys = [k for k in redis.scan_iter(f"{redis_prefix}:band:*") if not k.endswith(b":count")
+                 and not k.endswith(b":loaded")]
+    assert band_keys and all(0 < redis.ttl(k) <= BAND_TTL for k in band_keys)
+    found = {int(i) for k in band_keys for i in np.frombuffer(redis.get(k), dtype="<i8")}
+    assert found == set(ids[1:])  # capacity 4: the oldest of the five is not pushed even with no mark in Redis

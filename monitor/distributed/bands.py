@@ -4,8 +4,12 @@ Implements ``monitor.dedupe.store.BandStore``. Each (band, key) pair is one Redi
 string holding the ids of the articles that produced it, packed as little-endian
 int64 and grown with ``APPEND``; a query is one ``MGET`` of the signature's band
 keys. Appends are atomic, so concurrent workers never lose each other's ids.
-Cost: ``bands`` small strings per article (about 64 x 70 bytes with the default
-64 bands); ``monitor worker`` users size Redis accordingly.
+Cost: ``bands`` small strings per article (about 64 x 100 bytes with the default
+64 bands), so every key expires ``BAND_TTL`` after its last append: Redis holds the
+bands of about the last week's articles, as the signatures next to them
+(``monitor.distributed.stories``), not of the whole archive. A copy of an article
+older than that starts a story of its own, as one older than a single process's
+index window does. ``len`` counts the articles ever added.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 
 BULK_CHUNK = 1000  # articles per pipeline in add_many
+BAND_TTL = 7 * 24 * 3600  # seconds a band key outlives its newest article
 
 
 class RedisBandStore:
@@ -46,6 +51,7 @@ class RedisBandStore:
         pipe = self.redis.pipeline(transaction=False)
         for name in self._keys(keys):
             pipe.append(name, packed)
+            pipe.expire(name, BAND_TTL)
         pipe.incr(self._count_key)
         pipe.execute()
 
@@ -60,6 +66,7 @@ class RedisBandStore:
                 packed = np.int64(article_id).astype("<i8").tobytes()
                 for name in self._keys(row):
                     pipe.append(name, packed)
+                    pipe.expire(name, BAND_TTL)
             pipe.incrby(self._count_key, len(ids[start:start + BULK_CHUNK]))
             pipe.execute()
 

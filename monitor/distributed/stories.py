@@ -8,7 +8,7 @@ database (``article_signatures``). Query-and-add runs under a Redis lock, so
 two workers holding copies of one story at the same moment cannot both start a
 new story. On start, a process pushes to Redis only the
 stored signatures newer than the shared high-water mark, so N workers do not
-re-add the whole archive.
+re-add the whole archive, and never more than the newest ``capacity`` of them.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ class SharedStoryResolver(StoryResolver):
         super().__init__(engine, SharedStoryIndex(redis, prefix, engine, capacity=capacity))
 
     def _load(self) -> None:
-        last = int(self.redis.get(self.mark_key) or 0)
+        # the newest ``capacity`` at most, as a single process loads: after the keys expired or were
+        # flushed, the mark is gone, and the whole archive must not be pushed back into Redis
+        last = max(int(self.redis.get(self.mark_key) or 0), self._first_to_load() - 1)
         while True:
             with self.engine.connect() as connection:
                 rows = connection.execute(
