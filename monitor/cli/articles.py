@@ -16,7 +16,7 @@ RELATIVE = re.compile(r"^(\d+)([hdw])$")
 MAX_ID = 2**63 - 1  # the largest integer key SQLite and PostgreSQL (bigint) store
 
 
-def parse_since(value: str | None) -> datetime | None:
+def parse_since(value: str | None, param_hint: str = "--since") -> datetime | None:
     """``7d``, ``24h``, ``2w`` or an ISO date/time (any real date: 1985-01-01 and 2030-01-01 are fine);
     raises BadParameter naming the value and why it is refused."""
     if not value:
@@ -28,11 +28,11 @@ def parse_since(value: str | None) -> datetime | None:
             delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
             return datetime.now(timezone.utc) - delta
         except OverflowError:
-            raise click.BadParameter(f"{value!r}: reaches back before the year 1", param_hint="--since") from None
+            raise click.BadParameter(f"{value!r}: reaches back before the year 1", param_hint=param_hint) from None
     parsed = parse_datetime(value, plausible=False)
     if parsed is None:
         raise click.BadParameter(f"{value!r}: expected a date with a four-digit year (2024-03-01), a time "
-                                 "(2024-03-01T09:30), or 7d / 24h / 2w", param_hint="--since")
+                                 "(2024-03-01T09:30), or 7d / 24h / 2w", param_hint=param_hint)
     return parsed
 
 
