@@ -97,6 +97,21 @@ def test_trend_spike_shows_its_baseline(any_db_url: str) -> None:
     assert (csdp.count, csdp.baseline_mean, csdp.baseline_days) == (8, 1.0, 28) and csdp.z >= 3
 
 
+def test_topic_spikes_read_the_windows_articles_not_every_tag(tmp_path) -> None:
+    """The topics page asks for every topic's spikes: that must cost the window, not the whole history."""
+    from tests.sql_plans import plans_of
+
+    engine = connect(f"sqlite:///{tmp_path / 'm.db'}")
+    today = NOW.replace(hour=12, minute=0, second=0, microsecond=0)
+    add_article(engine, "b2", "x", "y", topics=("csdp",), published=today - timedelta(days=400))
+    add_article(engine, "b2", "x", "y", topics=("csdp", "nato"), published=today)
+    found: list = []
+    plans = plans_of(engine, tmp_path / "m.db", lambda: found.extend(spikes(engine, day=today.date(), min_count=1, min_z=1)),
+                     table="articles")
+    assert [s.key for s in found] == ["csdp", "nato"]
+    assert plans and all("ix_articles_published" in plan and "SCAN" not in plan for _, plan in plans), plans
+
+
 CRASH_SCRIPT = """
 import sys
 from monitor.db import connect

@@ -69,14 +69,11 @@ def test_status_is_the_verdict_and_a_304_does_not_hide_an_empty_listing() -> Non
 
 def test_health_and_the_sources_page_read_runs_through_the_source_started_index(tmp_path: Path) -> None:
     """Per-source run lookups must not sort a source's whole history (the table grows by thousands a day)."""
-    import sqlite3
-
-    from sqlalchemy import event
-
     from monitor.catalogue.health import source_health
     from monitor.db import connect
     from monitor.db.models import CrawlRun
     from monitor.web.data import sources_overview
+    from tests.sql_plans import plans_of
 
     engine = connect(f"sqlite:///{tmp_path / 'runs.db'}")
     started = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -84,20 +81,16 @@ def test_health_and_the_sources_page_read_runs_through_the_source_started_index(
         connection.execute(CrawlRun.__table__.insert(), [
             {"run_key": f"r{i}", "source": f"s{i % 3}", "started": started + timedelta(hours=i), "status": "finished",
              "items_stored": 1, "stats": {}} for i in range(60)])
-    statements: list[str] = []
+    found: dict[str, object] = {}
 
-    @event.listens_for(engine, "connect")
-    def trace(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-        dbapi_connection.set_trace_callback(statements.append)
+    def read() -> None:
+        found["health"], found["overview"] = source_health(engine, ["s0", "s1"]), sources_overview(engine)
 
-    engine.dispose()  # new connections get the trace
-    health = source_health(engine, ["s0", "s1"])
-    overview = sources_overview(engine)
-    assert set(health) == {"s0", "s1"} and [row["last_run"] for row in overview if row["name"] == "s2"] == [
+    plans = plans_of(engine, tmp_path / "runs.db", read, table="crawl_runs")
+    assert set(found["health"]) == {"s0", "s1"}  # type: ignore[arg-type]
+    assert [row["last_run"] for row in found["overview"] if row["name"] == "s2"] == [  # type: ignore[attr-defined]
         started + timedelta(hours=59)]
-    run_queries = [s for s in statements if "FROM crawl_runs" in s and "ORDER BY" in s.upper()]
-    assert run_queries
-    with sqlite3.connect(tmp_path / "runs.db") as raw:
-        for sql in run_queries:
-            plan = " / ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}"))
-            assert "ix_crawl_runs_source_started" in plan and "TEMP B-TREE" not in plan, (sql, plan)
+    ordered = [(sql, plan) for sql, plan in plans if "ORDER BY" in sql.upper()]
+    assert ordered
+    for sql, plan in ordered:
+        assert "ix_crawl_runs_source_started" in plan and "TEMP B-TREE" not in plan, (sql, plan)
