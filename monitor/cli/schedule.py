@@ -13,6 +13,9 @@ from monitor.cli.output import echo_json, echo_jsonl, echo_table
 from monitor.cli.crawl import exit_if_runs_failed
 from monitor.cli.options import DB_OPTION
 from monitor.cli.set_option import parse_set_options
+from monitor.schedule.launchers import LOG_KEEP, LOG_MAX_BYTES
+
+MB = 1024 * 1024
 
 CATALOGUE_OPTION = click.option("--catalogue", type=click.Path(dir_okay=False, path_type=Path),
                                 envvar="MONITOR_CATALOGUE",
@@ -39,13 +42,19 @@ CATALOGUE_OPTION = click.option("--catalogue", type=click.Path(dir_okay=False, p
 @click.option("--project", default="monitor", show_default=True, help="Scrapyd project name.")
 @click.option("--deploy", is_flag=True, help="With --scrapyd: build and upload the project egg first.")
 @click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep each local crawl's output in DIR/SOURCE.log.")
+              help="Keep each local crawl's output in DIR/SOURCE.log, rotated by --log-max-mb and --log-keep.")
+@click.option("--log-max-mb", type=click.FloatRange(min=0), default=LOG_MAX_BYTES / MB, show_default=True,
+              help="With --log-dir: when a crawl starts and its source's log is larger than this, it becomes "
+                   "SOURCE.log.1 (.1 becomes .2, ...); 0: never rotate.")
+@click.option("--log-keep", type=click.IntRange(min=0), default=LOG_KEEP, show_default=True,
+              help="With --log-dir: rotated logs kept per source (SOURCE.log.1 the newest); 0: none.")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting for every crawl.")
 @click.pass_context
 def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path | None, base_url: str | None,
                      db_url: str | None, concurrency: int, interval_scale: float, jitter: float, seed: int | None,
                      once: bool, rounds: int | None, deliver_every: float, scrapyd_url: str | None, project: str,
-                     deploy: bool, log_dir: Path | None, settings: tuple[str, ...]) -> None:
+                     deploy: bool, log_dir: Path | None, log_max_mb: float, log_keep: int,
+                     settings: tuple[str, ...]) -> None:
     """Run scheduled crawls of SOURCES (default: the whole catalogue) until SIGTERM.
 
     Each source is polled at its catalogue interval, shortened while it publishes
@@ -84,7 +93,7 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
     else:
         env = {"MONITOR_LOG_JSON": "1"} if ctx.find_root().params.get("log_json") else None
         launcher = LocalLauncher(catalogue=catalogue, base_url=base_url, db_url=db_url, settings=extra,
-                                 log_dir=log_dir, env=env)
+                                 log_dir=log_dir, log_max_bytes=round(log_max_mb * MB), log_keep=log_keep, env=env)
     options = SchedulerOptions(concurrency=concurrency, jitter=jitter, seed=seed,
                                deliver_every=deliver_every * 60 if deliver_every else None,
                                rounds=1 if once else rounds, smtp_url=load_config().smtp_url,

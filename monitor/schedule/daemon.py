@@ -6,6 +6,10 @@ when their period has come, then sleep until the next due time or a signal.
 SIGTERM/SIGINT stop launching; in-flight crawls finish and are recorded, then
 the loop returns. ``rounds`` (``--once`` / ``--rounds N``) runs every due source
 to completion N times and returns, so tests and cron jobs need no daemon.
+
+A daemon runs for months: what it keeps per crawl is bounded (the last
+``recent_runs`` run reports and counts by status), and the catalogue is only
+re-validated when a crawl could be launched and the file changed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import random
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from monitor.crawl.verdict import ERRORS_EXIT_CODE
+from monitor.schedule.catalogue_check import CatalogueCheck
 from monitor.schedule.launchers import Job, JobEnd, LaunchError, Launcher
 from monitor.schedule.policy import DEFAULT_JITTER, Cadence, Outcome, due_sources, launchable, next_run
 from monitor.schedule.state import (ensure_sources, load_states, mark_crashed, mark_done, mark_running, now_utc,
@@ -45,33 +51,40 @@ class SchedulerOptions:
     smtp_url: str | None = None
     # What is wrong with the catalogue the crawls will read (None: nothing); see ``catalogue_problem``
     catalogue_check: Callable[[], str | None] | None = None
+    recent_runs: int = 100  # run reports the endless daemon round keeps (rounds keep all of theirs)
 
 
-def catalogue_problem(path: Path | None) -> Callable[[], str | None]:
+def catalogue_problem(path: Path | None) -> CatalogueCheck:
     """A ``catalogue_check`` for the catalogue file at ``path`` (None: the configured one).
 
     Why: every crawl reads the catalogue itself, so while an edit has broken it each
     launch would fail, and each source would be marked failed and backed off for
     something no outlet did. The scheduler launches nothing while this says why.
+    The check re-reads the file only when it changed (``CatalogueCheck``).
     """
-    def check() -> str | None:
-        from monitor.catalogue import CatalogueError, load_catalogue
-
-        try:
-            load_catalogue(path)
-        except (CatalogueError, OSError) as exc:
-            return str(exc)
-        return None
-
-    return check
+    return CatalogueCheck(path)
 
 
 @dataclass
 class RoundReport:
-    """What one round launched and how each job ended."""
+    """What one round launched and how each job ended.
+
+    ``keep`` None (a ``--once``/``--rounds`` round) keeps every run, which the CLI
+    prints; the daemon's endless round keeps the last ``keep`` and counts all of
+    them in ``counts``, so months of crawls do not grow its memory.
+    """
 
     number: int
     runs: list[dict[str, Any]] = field(default_factory=list)
+    keep: int | None = None
+    counts: Counter[str] = field(default_factory=Counter)  # finished runs by status, including dropped ones
+
+    def add(self, run: dict[str, Any]) -> None:
+        """Record one finished run, dropping the oldest beyond ``keep``."""
+        self.counts[run["status"]] += 1
+        self.runs.append(run)
+        if self.keep is not None and len(self.runs) > self.keep:
+            del self.runs[: len(self.runs) - self.keep]
 
 
 class Scheduler:
@@ -113,14 +126,17 @@ class Scheduler:
                 self._record(job, JobEnd(None, "scheduler restarted while the crawl was running"), orphan=True)
 
     def run(self) -> list[RoundReport]:
-        """Run until stopped (or for ``options.rounds`` rounds); returns the round reports."""
+        """Run until stopped (or for ``options.rounds`` rounds); returns the round reports.
+
+        Until stopped there is one report, number 0: its last ``recent_runs`` runs and counts of all.
+        """
         if self.options.rounds is not None:
             for number in range(1, self.options.rounds + 1):
                 if self.stopping.is_set():
                     break
                 self.run_round(number, every_source=self.options.rounds > 1)
             return self.reports
-        report = RoundReport(0)
+        report = RoundReport(0, keep=self.options.recent_runs)
         self.reports.append(report)
         while not self.stopping.is_set():
             self._reap(report)
@@ -128,6 +144,8 @@ class Scheduler:
             self._deliver_if_due()
             self.stopping.wait(self._sleep_seconds())
         self._drain(report)
+        log.info("stopped after %d crawl(s)", report.counts.total(),
+                 extra={"event": "stopped", "crawls": dict(report.counts)})
         return self.reports
 
     def run_round(self, number: int, every_source: bool = False) -> RoundReport:
@@ -143,10 +161,11 @@ class Scheduler:
         while (todo or self.running) and not self.stopping.is_set():
             states = load_states(self.engine)
             due = due_sources({n: states[n].next_due for n in todo}, self.running, self.clock())
-            if due and self._catalogue_broken():
+            batch = launchable(due, len(self.running), self.options.concurrency)
+            if batch and self._catalogue_broken():
                 todo.clear()  # this round launches nothing; the sources stay due for the next
-                due = []
-            for name in launchable(due, len(self.running), self.options.concurrency):
+                batch = []
+            for name in batch:
                 todo.remove(name)
                 self._launch(name)
             self.stopping.wait(POLL_SECONDS)
@@ -157,12 +176,14 @@ class Scheduler:
 
     # --- steps -------------------------------------------------------------------------
     def _launch_due(self) -> None:
+        """Launch the due sources that fit; the catalogue is checked only when one would be launched."""
         states = load_states(self.engine)
         due = due_sources({n: s.next_due for n, s in states.items() if n in self.cadences}, self.running,
                           self.clock())
-        if due and self._catalogue_broken():
+        batch = launchable(due, len(self.running), self.options.concurrency)
+        if batch and self._catalogue_broken():
             return
-        for name in launchable(due, len(self.running), self.options.concurrency):
+        for name in batch:
             self._launch(name)
 
     def _catalogue_broken(self) -> bool:
@@ -200,7 +221,7 @@ class Scheduler:
                 continue
             if end is not None:
                 del self.running[name]
-                report.runs.append(self._record(job, end))
+                report.add(self._record(job, end))
 
     def _drain(self, report: RoundReport) -> None:
         """Wait for in-flight jobs (after a stop signal, or at the end of a round)."""

@@ -4,6 +4,7 @@ Both launchers have the same three calls (``launch``, ``poll``, ``stop``) so the
 daemon does not care which it drives. What a crawl did is read afterwards from
 ``crawl_runs`` (the crawl records itself, wherever it ran); the launcher only
 says whether the job is still running and, locally, how the process exited.
+A local crawl's output goes to ``DIR/SOURCE.log`` (``log_dir``), rotated by size.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+LOG_MAX_BYTES = 10 * 1024 * 1024  # a source's log is rotated at launch once it is larger (0: never)
+LOG_KEEP = 5  # rotated logs kept per source: SOURCE.log.1 (newest) to SOURCE.log.5
 
 
 class LaunchError(OSError):
@@ -60,6 +64,7 @@ class LocalLauncher:
 
     def __init__(self, *, catalogue: Path | None = None, base_url: str | None = None, db_url: str | None = None,
                  settings: dict[str, str] | None = None, log_dir: Path | None = None,
+                 log_max_bytes: int = LOG_MAX_BYTES, log_keep: int = LOG_KEEP,
                  command: list[str] | None = None, env: dict[str, str] | None = None) -> None:
         self.command = command or [sys.executable, "-m", "monitor", "crawl"]
         self.args: list[str] = []
@@ -72,6 +77,8 @@ class LocalLauncher:
         for name, value in (settings or {}).items():
             self.args += ["--set", f"{name}={value}"]
         self.log_dir = log_dir
+        self.log_max_bytes = log_max_bytes
+        self.log_keep = log_keep
         self.env = {**os.environ, **(env or {})}
 
     def argv(self, source: str) -> list[str]:
@@ -80,7 +87,9 @@ class LocalLauncher:
     def launch(self, source: str, started: datetime) -> Job:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            out: Any = open(self.log_dir / f"{source}.log", "a+b")  # noqa: SIM115 - closed in poll()
+            path = self.log_dir / f"{source}.log"
+            rotate_log(path, self.log_max_bytes, self.log_keep)
+            out: Any = open(path, "a+b")  # noqa: SIM115 - closed in poll()
         else:
             out = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty child never blocks
         try:
@@ -105,6 +114,28 @@ class LocalLauncher:
         process, _ = job.handle
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # Scrapy closes the spider gracefully and records the run
+
+
+def rotate_log(path: Path, max_bytes: int, keep: int) -> None:
+    """Once ``path`` is larger than ``max_bytes`` (0: never), shift it to ``path.1``, ``.1`` to ``.2``, ...,
+    dropping ``path.KEEP`` (``keep`` 0: the log starts over).
+
+    Why: each crawl of a source appends to one file, which a daemon running for
+    months would grow without bound. Checked at launch, when no crawl writes it
+    (a source runs once at a time), so a file exceeds the limit by one crawl's output at most.
+    """
+    try:
+        if not max_bytes or path.stat().st_size <= max_bytes:
+            return
+    except FileNotFoundError:
+        return
+    names = [path, *(path.with_name(f"{path.name}.{n}") for n in range(1, keep + 1))]
+    names[-1].unlink(missing_ok=True)
+    for newer, older in zip(reversed(names[:-1]), reversed(names[1:])):
+        try:
+            newer.replace(older)
+        except FileNotFoundError:
+            continue
 
 
 class ScrapydLauncher:
