@@ -8,7 +8,7 @@ from typing import Any
 
 import difflib
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from monitor.db.models import STORY_KEY, Article, ArticleTopic, Source
 from monitor.stories import outlet_counts
@@ -26,19 +26,19 @@ def list_articles(
     that passes the filters, with ``also_in``: how many other outlets carried it.
     ``language`` is one ISO 639-1 code or several (any of them).
     """
+    published = ArticleTopic.published if topic else Article.published
     query = (
         select(Article.id, Article.url, Article.canonical_url, Source.name.label("source"), Article.title,
-               Article.authors, Article.published, Article.fetched, Article.language,
-               STORY_KEY.label("story_id"), Article.duplicate_of)
+               Article.authors, published.label("order_published"), Article.published, Article.fetched,
+               Article.language, STORY_KEY.label("story_id"), Article.duplicate_of)
         .join(Source, Source.id == Article.source_id)
-        .order_by(Article.published.desc().nulls_last(), Article.id.desc())
+        .order_by(published.desc().nulls_last(), Article.id.desc())
     )
     if topic:
         # Walk the topic's tags newest first on the index (topic_id, published): article_topics.published is
         # the article's own (copied by triggers, migration q001), so this is the same order without sorting
         # every tagged article.
-        query = (query.join(ArticleTopic, ArticleTopic.article_id == Article.id).where(ArticleTopic.topic_id == topic)
-                 .order_by(None).order_by(ArticleTopic.published.desc().nulls_last(), Article.id.desc()))
+        query = query.join(ArticleTopic, ArticleTopic.article_id == Article.id).where(ArticleTopic.topic_id == topic)
     languages = [language] if isinstance(language, str) else list(language or ())
     if languages:
         query = query.where(Article.language.in_(languages))
@@ -48,23 +48,37 @@ def list_articles(
         query = query.where(Article.published >= since)
     listed = 0
     seen_stories: set[int] = set()
-    offset = 0
+    page_query = query
     while limit is None or listed < limit:
         with engine.connect() as connection:
-            rows = connection.execute(query.limit(PAGE).offset(offset)).all()
+            rows = connection.execute(page_query.limit(PAGE)).all()
         if not rows:
             return
-        offset += len(rows)
+        page_query = query.where(_after(published, rows[-1].order_published, rows[-1].id))
         page = []
         for row in rows:
             if group_stories and row.story_id in seen_stories:
                 continue
             seen_stories.add(row.story_id)
-            page.append(row._asdict())
+            fields = row._asdict()
+            del fields["order_published"]
+            page.append(fields)
             if limit is not None and listed + len(page) >= limit:
                 break
         yield from _with_topics_and_outlets(engine, page, group_stories)
         listed += len(page)
+
+
+def _after(published: Any, last_published: datetime | None, last_id: int) -> ColumnElement[bool]:
+    """Rows after ``(last_published, last_id)`` in the order newest first, undated last, then id descending.
+
+    Keyset paging: each page starts where the last ended, so listing everything reads
+    each row once; with OFFSET the k-th page re-read the k-1 before it.
+    """
+    if last_published is None:
+        return and_(published.is_(None), Article.id < last_id)
+    return or_(published < last_published, and_(published == last_published, Article.id < last_id),
+               published.is_(None))
 
 
 def _with_topics_and_outlets(engine: Engine, page: list[dict[str, Any]], counted: bool) -> Iterator[dict[str, Any]]:
