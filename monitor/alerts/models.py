@@ -1,5 +1,5 @@
-"""Alert tables: alerts, their versioned edits, matches (one per alert and story) and deliveries,
-and trend firings (one per trend alert and day) with their deliveries.
+"""Alert tables: alerts, their versioned edits, matches (one per alert and story), deliveries and
+per-channel delivery marks, and trend firings (one per trend alert and day) with their deliveries.
 
 Crash safety lives in the constraints: ``alert_matches`` is unique per
 (alert, story) so matching twice never makes a second entry, and
@@ -66,6 +66,10 @@ class AlertMatch(Base):
     __table_args__ = (
         UniqueConstraint("alert_id", "story_key", name="uq_alert_matches_alert_story"),
         Index("ix_alert_matches_alert_matched", "alert_id", "matched_at"),
+        # ``deliver`` reads an alert's matches above its mark: an id range within one alert
+        Index("ix_alert_matches_alert_id", "alert_id", "id"),
+        # revised articles' evidence (matching) and cascading deletes of articles look matches up by article
+        Index("ix_alert_matches_article", "article_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,6 +93,22 @@ class AlertDelivery(Base):
     channel: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(200))
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertDeliveryMark(Base):
+    """How far ``deliver`` need not look back: every match of the alert with id <= ``through_match_id``
+    has a delivery row on ``channel`` or a ``backfill-`` row, and no match with such an id can still appear.
+
+    No row means "look at every match" (a channel just added, a database from before a004).  The
+    mark is not a foreign key: the match it names may be deleted, and ``deliver`` then drops the mark
+    (SQLite may give a later match the deleted id).
+    """
+
+    __tablename__ = "alert_delivery_marks"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    through_match_id: Mapped[int] = mapped_column(Integer)
 
 
 class TrendFiring(Base):
