@@ -185,3 +185,14 @@ def test_shared_band_keys_expire_and_a_reload_pushes_only_the_newest(redis_prefi
     assert band_keys and all(0 < redis.ttl(k) <= BAND_TTL for k in band_keys)
     found = {int(i) for k in band_keys for i in np.frombuffer(redis.get(k), dtype="<i8")}
     assert found == set(ids[1:])  # capacity 4: the oldest of the five is not pushed even with no mark in Redis
+
+
+def test_a_heartbeat_forgets_workers_dead_for_an_hour(redis_prefix: str) -> None:
+    from monitor.distributed.presence import FORGET_SECONDS, heartbeat, workers_key
+
+    redis = client(REDIS_URL)
+    redis.zadd(workers_key(redis_prefix), {"host:1:crashed": time.time() - FORGET_SECONDS - 5,
+                                           "host:2:quiet": time.time() - 60})
+    heartbeat(redis, redis_prefix, "host:3:alive")
+    assert sorted(m.decode() for m in redis.zrange(workers_key(redis_prefix), 0, -1)) == ["host:2:quiet", "host:3:alive"]
+    assert live_workers(redis, redis_prefix) == ["host:3:alive"]

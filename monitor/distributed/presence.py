@@ -2,7 +2,9 @@
 
 ``{prefix}:workers`` maps ``host:pid:spider`` to the time of its last poll. An
 operator (``monitor status``) or a test sees who is crawling; a worker that
-crashed drops out after ``STALE_SECONDS`` without anyone cleaning up.
+crashed drops out after ``STALE_SECONDS`` without anyone cleaning up, and its entry
+is deleted by the next heartbeat of any worker an hour later (``FORGET_SECONDS``), so
+the set does not grow by one entry per crashed process for ever.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 import redis
 
 STALE_SECONDS = 10.0
+FORGET_SECONDS = 3600.0
 
 
 def workers_key(prefix: str) -> str:
@@ -26,7 +29,11 @@ def member_name(spider_name: str) -> str:
 
 
 def heartbeat(conn: redis.Redis, prefix: str, member: str) -> None:
-    conn.zadd(workers_key(prefix), {member: time.time()})
+    now = time.time()
+    pipe = conn.pipeline(transaction=False)
+    pipe.zadd(workers_key(prefix), {member: now})
+    pipe.zremrangebyscore(workers_key(prefix), "-inf", now - FORGET_SECONDS)
+    pipe.execute()
 
 
 def leave(conn: redis.Redis, prefix: str, member: str) -> None:
