@@ -106,3 +106,29 @@ def test_a_listing_s_requests_are_made_as_they_are_taken() -> None:
         queue.enqueue_request(request)
     assert stats.get_value("monitor/listed") == 5000
     queue.close("finished")
+
+
+def test_queues_of_crawls_that_died_are_swept_and_nothing_else(tmp_path: Path) -> None:
+    """A SIGKILLed crawl cannot remove its queue; the next crawl deletes it, once it is an hour old."""
+    import subprocess
+    import sys
+
+    from monitor.crawl.queue import STALE_AFTER_SECONDS, sweep_stale_queues
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    old = datetime.now().timestamp() - STALE_AFTER_SECONDS - 60
+    dirs = {name: tmp_path / name for name in (
+        f"monitor-queue-b2-pid{dead_pid}-abc", f"monitor-queue-b2-pid{os.getpid()}-def",
+        f"monitor-queue-b2-pid{dead_pid}-new", "monitor-queue-b2-nopid", "other-pid1-x")}
+    for name, path in dirs.items():
+        (path / "p0").mkdir(parents=True)
+        if not name.endswith("-new"):
+            os.utime(path, (old, old))
+    assert sweep_stale_queues(tmp_path) == [dirs[f"monitor-queue-b2-pid{dead_pid}-abc"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(dirs) - {f"monitor-queue-b2-pid{dead_pid}-abc"})
+    made = scheduler({})
+    try:
+        assert f"-pid{os.getpid()}-" in Path(made.dqdir).parent.name  # its own name says whose it is
+    finally:
+        made.close("finished")

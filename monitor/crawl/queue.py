@@ -7,19 +7,58 @@ stays flat however long its queue grows. Unlike ``JOBDIR`` nothing persists: the
 is removed when the spider closes, so the next scheduled crawl starts clean and does not
 take its feeds for already-seen requests. Set ``JOBDIR`` to get Scrapy's own pause/resume
 instead; ``MONITOR_QUEUE_ON_DISK = False`` keeps the memory queue.
+
+A crawl killed with SIGKILL cannot remove its directory, so each crawl first deletes
+the ``monitor-queue-*`` directories whose process (the pid in the name) is gone and
+which nobody has written to for an hour: a scheduler's crashes do not fill ``$TMPDIR``.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
+import re
 import shutil
 import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider
 from scrapy.core.scheduler import Scheduler
 from scrapy.crawler import Crawler
 from scrapy.squeues import PickleFifoDiskQueue
+
+
+QUEUE_PREFIX = "monitor-queue-"
+STALE_AFTER_SECONDS = 3600.0
+_PID = re.compile(r"-pid(\d+)-")
+
+
+def sweep_stale_queues(directory: str | Path | None = None, *, older_than: float = STALE_AFTER_SECONDS) -> list[Path]:
+    """Delete the queue directories in ``directory`` (default ``$TMPDIR``) left by crawls that died;
+    returns what went. Only names carrying a pid whose process is gone, untouched for ``older_than``."""
+    removed = []
+    for path in Path(directory or tempfile.gettempdir()).glob(f"{QUEUE_PREFIX}*"):
+        match = _PID.search(path.name)
+        try:
+            if not match or _alive(int(match.group(1))) or time.time() - path.stat().st_mtime < older_than:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 class DiskQueueScheduler(Scheduler):
@@ -31,7 +70,8 @@ class DiskQueueScheduler(Scheduler):
     def from_crawler(cls, crawler: Crawler) -> "DiskQueueScheduler":
         scheduler = super().from_crawler(crawler)
         if scheduler.dqdir is None and crawler.settings.getbool("MONITOR_QUEUE_ON_DISK", True):
-            scheduler._tmpdir = tempfile.mkdtemp(prefix=f"monitor-queue-{crawler.spidercls.name}-")
+            sweep_stale_queues()
+            scheduler._tmpdir = tempfile.mkdtemp(prefix=f"{QUEUE_PREFIX}{crawler.spidercls.name}-pid{os.getpid()}-")
             scheduler.dqdir = scheduler._dqdir(scheduler._tmpdir)
         return scheduler
 
