@@ -5,9 +5,12 @@ a session counts only while the user row with that id and that key exists, so
 replacing the key (sign-out) or deleting the row ends every session of the user,
 and a later user who is given the same id never matches an old cookie.
 
-Read state is one row per (user, alert match): an entry is unread until its row
-exists, so "mark read" is an idempotent insert and unread counts are a
-``NOT EXISTS`` over the alert's matches.
+Read state is a per-(user, alert) watermark plus one row per (user, alert match)
+above it: an entry is read when its id is at or below the user's mark for its
+alert, or when its row exists.  "Mark all read" raises the mark and deletes the
+rows it now implies, so the rows stay few however long the history grows, and
+unread counts are index range counts above the mark (migration w003); marking
+single entries read is still an idempotent insert of rows.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class WebUser(Base):
 
 
 class ReadState(Base):
-    """An alert entry (match) a user has read."""
+    """An alert entry (match) a user has read, above the user's ``ReadMark`` for its alert (if any)."""
 
     __tablename__ = "web_read_state"
 
@@ -49,3 +52,19 @@ class ReadState(Base):
     # No foreign key to alert_matches: this branch of migrations is independent of the alerts branch.
     match_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReadMark(Base):
+    """A user's read watermark on one alert: every match of the alert with id <= ``through_match_id`` is read.
+
+    Set by "mark all read" (only ever raised), which deletes the user's ``ReadState`` rows it
+    implies.  No row means nothing is implied (databases from before w003 keep their rows).
+    """
+
+    __tablename__ = "web_read_marks"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key to alerts either (as ReadState.match_id): a mark of a deleted alert names no match
+    # and is dropped by the user's next "mark all read".
+    alert_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    through_match_id: Mapped[int] = mapped_column(Integer)

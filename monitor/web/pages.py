@@ -126,16 +126,22 @@ def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+def alerts_with_unread(engine: Engine, uid: int) -> list[dict[str, Any]]:
+    """Every alert (``list_alerts``) with the user's unread count; the match counts it already has
+    serve as totals, so no query counts every match again."""
+    alerts = list_alerts(engine)
+    unread = data.unread_counts(engine, uid, totals={a["id"]: a["matches"] for a in alerts})
+    for alert in alerts:
+        alert["unread"] = unread.get(alert["id"], 0)
+    return alerts
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request) -> Response:
     uid = require_user(request)
     if isinstance(uid, Response):
         return uid
-    engine = engine_of(request)
-    alerts = list_alerts(engine)
-    unread = data.unread_counts(engine, uid, totals={a["id"]: a["matches"] for a in alerts})
-    for alert in alerts:
-        alert["unread"] = unread.get(alert["id"], 0)
+    alerts = alerts_with_unread(engine_of(request), uid)
     return render(request, "inbox.html", {"alerts": alerts, "form": {}, "error": None,
                                           "topics": sorted(Taxonomy.default().topics)})
 
@@ -153,10 +159,7 @@ def create_alert(request: Request, name: Annotated[str, Form()], query: Annotate
     try:
         add_alert(engine, name.strip(), query, owner=request.session.get("user", ""), filters=filters)
     except (AlertError, QuerySyntaxError) as exc:
-        alerts = list_alerts(engine)
-        unread = data.unread_counts(engine, uid)
-        for alert in alerts:
-            alert["unread"] = unread.get(alert["id"], 0)
+        alerts = alerts_with_unread(engine, uid)
         return render(request, "inbox.html", {
             "alerts": alerts, "error": str(exc), "topics": sorted(Taxonomy.default().topics),
             "form": {"name": name, "query": query, "topic": topic, "language": language, "source": source}},
@@ -183,7 +186,7 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     alert = _alert_or_404(engine, name)
     firings = trend_firings(engine, name, limit=limit)  # None: a story alert
     up_to = data.newest_match_id(engine, alert.id)  # before the entries: a match stored meanwhile stays unread
-    entries = inbox(engine, name, limit=limit, where=data.unread_by(uid) if unread_only else None)
+    entries = inbox(engine, name, limit=limit, where=data.unread_by(uid, alert.id) if unread_only else None)
     read = data.read_matches(engine, uid, [e["match_id"] for e in entries])
     for entry in entries:
         entry["read"] = entry["match_id"] in read
