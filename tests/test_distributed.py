@@ -185,6 +185,7 @@ def test_shared_band_keys_expire_and_a_reload_pushes_only_the_newest(redis_prefi
     assert band_keys and all(0 < redis.ttl(k) <= BAND_TTL for k in band_keys)
     found = {int(i) for k in band_keys for i in np.frombuffer(redis.get(k), dtype="<i8")}
     assert found == set(ids[1:])  # capacity 4: the oldest of the five is not pushed even with no mark in Redis
+    assert 0 < redis.ttl(f"{redis_prefix}:band:loaded") <= BAND_TTL  # gone with the keys: a later worker reloads
 
 
 def test_a_heartbeat_forgets_workers_dead_for_an_hour(redis_prefix: str) -> None:

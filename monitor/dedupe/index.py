@@ -238,8 +238,8 @@ class StoryIndex:
         n, m = self._n, ids.shape[0]
         if n + m > self._ids.shape[0]:
             capacity = max(1024, n + m, int(self._ids.shape[0] * 1.5))
-            if self.capacity is not None:  # never past what eviction brings it back to
-                capacity = max(n + m, min(capacity, self.capacity + 1))
+            if self.capacity is not None and n + m <= self.capacity + 1:  # no further than eviction needs
+                capacity = min(capacity, self.capacity + 1)  # (rows fetched from Redis may go past it)
             self._hashes = _grow(self._hashes, capacity)
             self._sizes = _grow(self._sizes, capacity)
             self._ids = _grow(self._ids, capacity)

@@ -237,13 +237,15 @@ class InMemoryBandStore:
         if not found:
             return np.empty(0, dtype=np.int64)
         result = np.unique(np.concatenate(found).astype(np.int64, copy=False))
-        if self._forgotten_all.size:
-            result = result[~np.isin(result, self._forgotten_all)]
+        forgotten = self._forgotten_all
+        if forgotten.size:  # sorted: a binary search per candidate, not a sort of both per query
+            at = np.minimum(np.searchsorted(forgotten, result), forgotten.size - 1)
+            result = result[forgotten[at] != result]
         return result
 
     def settle(self) -> None:
         """Finish the merge under way, then merge what is left here (bulk loads, tests, benchmarks)."""
-        if self._merging is not None:
+        while self._merging is not None:  # a swap may start the next merge (ids forgotten meanwhile)
             self._merging[0].result()
             self._swap_if_merged()
         self._start_merge(background=False)
@@ -283,3 +285,5 @@ class InMemoryBandStore:
         del self._forgotten[:forgotten_taken]
         self._forgotten_all = (np.unique(np.concatenate(self._forgotten)) if self._forgotten
                                else np.empty(0, dtype=np.int64))
+        if self._forgotten:  # discarded while that merge ran: take them out now, not a few thousand adds later
+            self._start_merge(background=self._background)

@@ -78,7 +78,8 @@ class StoryResolver:
                 ).all()
             if not rows:
                 return
-            self.index.extend((row[0], bytes(row[1]), row[2]) for row in rows)
+            # skip what an earlier, failed attempt already loaded: a retry must not trip over it
+            self.index.extend((row[0], bytes(row[1]), row[2]) for row in rows if row[0] not in self.index)
             last = rows[-1][0]
 
     def _first_to_load(self) -> int:

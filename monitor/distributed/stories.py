@@ -23,7 +23,7 @@ from monitor.dedupe.index import DEFAULT_BANDS, DEFAULT_CAPACITY, Match, StoryIn
 from monitor.dedupe.models import ArticleSignature
 from monitor.dedupe.signature import Signature
 from monitor.dedupe.stories import LOAD_BATCH, StoryResolver, stored_signatures
-from monitor.distributed.bands import RedisBandStore
+from monitor.distributed.bands import BAND_TTL, RedisBandStore
 from monitor.distributed.keys import client, redis_prefix
 
 SIGNATURE_TTL = 7 * 24 * 3600
@@ -96,7 +96,8 @@ class SharedStoryResolver(StoryResolver):
             fresh = [(row[0], bytes(row[1]), row[2]) for row in rows if row[0] not in self.index]
             self.index.extend(fresh)
             last = rows[-1][0]
-            self.redis.set(self.mark_key, max(last, int(self.redis.get(self.mark_key) or 0)))
+            # expires with the band keys: once they are gone, the next worker must push the newest again
+            self.redis.set(self.mark_key, max(last, int(self.redis.get(self.mark_key) or 0)), ex=BAND_TTL)
 
 
 def shared_resolver(engine: Engine, redis_url: str, prefix: str | None = None,
