@@ -16,6 +16,11 @@ from monitor.enrich import DuplicateArticleError, apply_dedupe
 from monitor.items import ArticleItem
 
 
+# One per resolver, which the process's crawlers share: the first item of any crawler loads it in one
+# thread while the others wait on the lock, not each in a thread of the reactor's pool.
+_loading_locks: dict[int, DeferredLock] = {}
+
+
 class DedupePipeline:
     """Adapter over ``monitor.enrich.apply_dedupe``; counts what it finds."""
 
@@ -24,7 +29,7 @@ class DedupePipeline:
         self.store = store_for(crawler)
         self.stories = resolver_for(self.store.engine, crawler.settings.getint("MONITOR_STORY_INDEX_SIZE") or None)
         self.dry_run = not crawler.settings.getbool("MONITOR_STORE", True)
-        self.loading = DeferredLock()
+        self.loading = _loading_locks.setdefault(id(self.stories), DeferredLock())
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "DedupePipeline":

@@ -123,7 +123,11 @@ def test_queues_of_crawls_that_died_are_swept_and_nothing_else(tmp_path: Path) -
         f"monitor-queue-b2-pid{dead_pid}-new", "monitor-queue-b2-nopid", "other-pid1-x")}
     for name, path in dirs.items():
         (path / "p0").mkdir(parents=True)
-        if not name.endswith("-new"):
+        (path / "p0" / "q00000").write_bytes(b"chunk")
+        if not name.endswith("-new"):  # "-new": its queue's chunk was just written, two levels down
+            for each in (path, path / "p0", path / "p0" / "q00000"):
+                os.utime(each, (old, old))
+        else:
             os.utime(path, (old, old))
     assert sweep_stale_queues(tmp_path) == [dirs[f"monitor-queue-b2-pid{dead_pid}-abc"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(dirs) - {f"monitor-queue-b2-pid{dead_pid}-abc"})

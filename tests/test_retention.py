@@ -37,6 +37,12 @@ def test_prune_keeps_each_sources_newest_runs_whatever_their_age(db_url: str) ->
     pruned = prune_runs(engine, NOW - timedelta(days=90), keep=2)
     assert pruned == {"busy": 4, "quiet": 1}
     assert ages(engine, "busy") == [1, 2] and ages(engine, "quiet") == [200, 300]
+    with engine.begin() as connection:  # a crawl started long ago and still running keeps its row
+        connection.execute(CrawlRun.__table__.insert(), [{"run_key": "long", "source": "quiet", "status": "running",
+                                                          "started": NOW - timedelta(days=500), "items_stored": 0,
+                                                          "stats": {}}])
+    assert prune_runs(engine, NOW - timedelta(days=90), keep=0) == {"quiet": 2}
+    assert ages(engine, "quiet") == [500]
 
 
 def test_prune_command_dry_run_deletes_nothing_and_a_bad_age_is_named(db_url: str) -> None:

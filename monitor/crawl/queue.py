@@ -42,13 +42,18 @@ def sweep_stale_queues(directory: str | Path | None = None, *, older_than: float
     for path in Path(directory or tempfile.gettempdir()).glob(f"{QUEUE_PREFIX}*"):
         match = _PID.search(path.name)
         try:
-            if not match or _alive(int(match.group(1))) or time.time() - path.stat().st_mtime < older_than:
+            if not match or _alive(int(match.group(1))) or time.time() - _last_write(path) < older_than:
                 continue
         except OSError:
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
+
+
+def _last_write(path: Path) -> float:
+    """The newest mtime in the tree: the queue writes its chunks two directories down."""
+    return max([path.stat().st_mtime, *(p.stat().st_mtime for p in path.rglob("*"))])
 
 
 def _alive(pid: int) -> bool:

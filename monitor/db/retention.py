@@ -22,15 +22,18 @@ DELETE_BATCH = 5_000
 
 
 def runs_to_prune(engine: Engine, before: datetime, keep: int = HEALTH_RUNS) -> list[tuple[int, str]]:
-    """(id, source) of the runs started before ``before`` that are not among their source's newest ``keep``."""
+    """(id, source) of the runs started before ``before`` that are not among their source's newest ``keep``
+    (nor still running: the crawl would find no row to finish)."""
     if keep < 0:
         raise ValueError(f"prune_runs: keep must be 0 or more, got {keep}")
     newest_first = func.row_number().over(partition_by=CrawlRun.source,
                                           order_by=(CrawlRun.started.desc(), CrawlRun.id.desc()))
-    ranked = select(CrawlRun.id, CrawlRun.source, CrawlRun.started, newest_first.label("rank")).subquery()
+    ranked = select(CrawlRun.id, CrawlRun.source, CrawlRun.started, CrawlRun.status,
+                    newest_first.label("rank")).subquery()
     with engine.connect() as connection:
         return [(row.id, row.source) for row in connection.execute(
-            select(ranked.c.id, ranked.c.source).where(ranked.c.started < before, ranked.c.rank > keep)
+            select(ranked.c.id, ranked.c.source).where(ranked.c.started < before, ranked.c.rank > keep,
+                                                       ranked.c.status != "running")  # its crawl still writes it
             .order_by(ranked.c.id))]
 
 
