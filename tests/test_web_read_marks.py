@@ -26,7 +26,7 @@ from monitor.web import create_app
 from monitor.web.auth import add_user, remove_user
 from monitor.web.data import mark_read, read_matches, unread_by, unread_counts
 from monitor.web.models import ReadMark, ReadState
-from tests.db_fixtures import db_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
+from tests.db_fixtures import db_url, postgres_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
 from tests.sql_plans import plans_of
 from tests.test_search_fixtures import add_article
 from tests.test_web import csrf_of, sign_in
@@ -267,3 +267,32 @@ def test_the_unread_queries_read_index_ranges_not_tables(tmp_path: Path) -> None
     above = [plan for sql, plan in plans.items() if "alert_matches.id > web_read_marks.through_match_id" in sql]
     assert above and all("ix_alert_matches_alert_id (alert_id=? AND id>?)" in plan for plan in above), plans
     engine.dispose()
+
+
+def test_a_match_committed_late_below_the_page_is_not_marked_read(postgres_url: str) -> None:  # noqa: F811
+    """PostgreSQL takes ids at INSERT: a crawl's flush can commit match 1 after the page showed match 2."""
+    from datetime import datetime, timezone
+
+    from monitor.web.data import mark_all_read, newest_match_id
+
+    engine = connect(postgres_url)
+    ana = add_user(engine, "ana", "correct horse")
+    alert = add_alert(engine, "frontex", "frontex")
+    first, second = (add_article(engine, "b2", f"frontex {i}", "frontex text") for i in (1, 2))
+
+    def match(article: int) -> dict:
+        return dict(alert_id=alert, story_key=article, article_id=article, version=1, evidence=[],
+                    matched_at=datetime.now(timezone.utc))
+
+    slow = engine.connect()
+    flush = slow.begin()
+    late = slow.execute(insert(AlertMatch).values(match(first)).returning(AlertMatch.id)).scalar()
+    with engine.begin() as connection:
+        shown = connection.execute(insert(AlertMatch).values(match(second)).returning(AlertMatch.id)).scalar()
+    assert late < shown and newest_match_id(engine, alert) == shown  # the page shows only the second
+    assert mark_all_read(engine, ana, alert, up_to=shown) == 1
+    flush.commit()
+    slow.close()
+    assert read_matches(engine, ana, [late, shown]) == {shown}
+    assert unread_counts(engine, ana) == {alert: 1}
+    assert mark_all_read(engine, ana, alert, up_to=shown) == 1 and unread_counts(engine, ana) == {alert: 0}

@@ -151,32 +151,43 @@ def mark_read(engine: Engine, user_id: int, alert_id: int, match_ids: Sequence[i
 
 
 def mark_all_read(engine: Engine, user_id: int, alert_id: int, up_to: int | None = None) -> int:
-    """Raise the user's mark on the alert to its newest match (not above ``up_to``) and delete the read rows
-    the mark now implies, in one transaction; returns how many entries became read.
+    """Mark every match of the alert up to ``up_to`` (the newest the page showed; None: all) read for the
+    user; returns how many entries became read.
 
-    The mark names an existing match, never a bare ``up_to``: a forged or stale number cannot mark
-    matches that do not exist yet.  It never moves back (a stale page posts a lower ``up_to``).  The
-    user's marks of alerts that no longer exist are dropped on the way.
+    The mark rises to the newest match at or below both ``up_to`` and the newest *settled* id
+    (``monitor.alerts.deliver.settled_match_id``: on PostgreSQL a crawl's flush can commit a lower
+    id after the page showed a higher one, and a mark past it would call that unseen match read);
+    visible matches above the mark get read rows, as single entries do. The mark names an existing
+    match, never a bare ``up_to``, never moves back (a stale page), and the rows it now covers are
+    deleted in the same transaction. The user's marks of alerts that no longer exist go on the way.
     """
-    newest = select(func.max(AlertMatch.id)).where(AlertMatch.alert_id == alert_id)
-    if up_to is not None:
-        newest = newest.where(AlertMatch.id <= up_to)
+    from monitor.alerts.deliver import settled_match_id
+
+    settled = settled_match_id(engine)  # before reading: every id up to it is visible below
+    in_alert = [AlertMatch.alert_id == alert_id] + ([] if up_to is None else [AlertMatch.id <= up_to])
     key = and_(ReadMark.user_id == user_id, ReadMark.alert_id == alert_id)
     with engine.begin() as connection:
         _drop_marks_of_deleted_alerts(connection, user_id)
-        through = connection.execute(newest).scalar()
         old = connection.execute(select(ReadMark.through_match_id).where(key)).scalar() or 0
-        if through is None or through <= old:
-            return 0
-        covered = (AlertMatch.alert_id == alert_id, AlertMatch.id > old, AlertMatch.id <= through)
-        newly = connection.execute(select(func.count()).where(*covered)).scalar() or 0
-        # rows at or below ``old`` went when ``old`` was set
-        newly -= connection.execute(delete(ReadState).where(
-            ReadState.user_id == user_id, ReadState.match_id.in_(select(AlertMatch.id).where(*covered)))).rowcount
-        connection.execute(insert_ignoring_conflicts(connection, ReadMark.__table__, ["user_id", "alert_id"])
-                           .values(user_id=user_id, alert_id=alert_id, through_match_id=through))
-        connection.execute(update(ReadMark).where(key, ReadMark.through_match_id < through)
-                           .values(through_match_id=through))
+        through = None if settled is None else connection.execute(
+            select(func.max(AlertMatch.id)).where(*in_alert, AlertMatch.id <= settled)).scalar()
+        newly = 0
+        if through is not None and through > old:
+            covered = (AlertMatch.alert_id == alert_id, AlertMatch.id > old, AlertMatch.id <= through)
+            newly = connection.execute(select(func.count()).where(*covered)).scalar() or 0
+            # rows at or below ``old`` went when ``old`` was set
+            newly -= connection.execute(delete(ReadState).where(
+                ReadState.user_id == user_id, ReadState.match_id.in_(select(AlertMatch.id).where(*covered)))).rowcount
+            connection.execute(insert_ignoring_conflicts(connection, ReadMark.__table__, ["user_id", "alert_id"])
+                               .values(user_id=user_id, alert_id=alert_id, through_match_id=through))
+            connection.execute(update(ReadMark).where(key, ReadMark.through_match_id < through)
+                               .values(through_match_id=through))
+            old = through
+        above = select(literal(user_id, Integer), AlertMatch.id, literal(datetime.now(timezone.utc), UTCDateTime())
+                       ).where(*in_alert, AlertMatch.id > old)
+        statement = insert_ignoring_conflicts(connection, ReadState.__table__, ["user_id", "match_id"])
+        newly += connection.execute(statement.from_select(["user_id", "match_id", "read_at"], above),
+                                    execution_options={"preserve_rowcount": True}).rowcount
     return max(0, newly)
 
 
