@@ -148,7 +148,8 @@ def test_a_worker_whose_run_had_errors_exits_3(replica: ReplicaServer, redis_pre
     env = {**os.environ, "MONITOR_REDIS_URL": REDIS_URL, "MONITOR_REDIS_PREFIX": redis_prefix}
     common = ["--catalogue", str(catalogue(tmp_path, replica)), "--db", postgres_url,
               "--set", "AUTOTHROTTLE_ENABLED=False"]
-    worker = subprocess.Popen([sys.executable, "-m", "monitor", "worker", *common, "--idle", "5"], cwd=REPO, env=env,
+    # idle long enough for the seeding crawl to start on a loaded machine (with 5 s it once exited before any run)
+    worker = subprocess.Popen([sys.executable, "-m", "monitor", "worker", *common, "--idle", "15"], cwd=REPO, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_live_workers(redis_prefix, 1, [worker])
     seeded = run_monitor("crawl", "--distributed", *common, env=env)
