@@ -24,7 +24,7 @@ from monitor.db import connect, upgrade
 from monitor.db.migrate import alembic_config, current_revision, head_revision
 from monitor.web import create_app
 from monitor.web.auth import add_user, remove_user
-from monitor.web.data import mark_read, read_matches, unread_by, unread_counts
+from monitor.web.read_state import mark_read, read_matches, unread_by, unread_counts
 from monitor.web.models import ReadMark, ReadState
 from tests.db_fixtures import db_url, postgres_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
 from tests.sql_plans import plans_of
@@ -273,7 +273,7 @@ def test_a_match_committed_late_below_the_page_is_not_marked_read(postgres_url: 
     """PostgreSQL takes ids at INSERT: a crawl's flush can commit match 1 after the page showed match 2."""
     from datetime import datetime, timezone
 
-    from monitor.web.data import mark_all_read, newest_match_id
+    from monitor.web.read_state import mark_all_read, newest_match_id
 
     engine = connect(postgres_url)
     ana = add_user(engine, "ana", "correct horse")

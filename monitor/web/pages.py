@@ -22,7 +22,7 @@ from monitor.queries import list_articles
 from monitor.search import Filters, search
 from monitor.stories import UnknownArticleError, story_of
 from monitor.topics import Document, QuerySyntaxError, Taxonomy, compile_query
-from monitor.web import data
+from monitor.web import data, read_state
 from monitor.web.app import render
 from monitor.web.auth import authenticate, rotate_session_key, signed_in_user
 from monitor.web.chart import trend_svg
@@ -130,7 +130,7 @@ def alerts_with_unread(engine: Engine, uid: int) -> list[dict[str, Any]]:
     """Every alert (``list_alerts``) with the user's unread count; the match counts it already has
     serve as totals, so no query counts every match again."""
     alerts = list_alerts(engine)
-    unread = data.unread_counts(engine, uid, totals={a["id"]: a["matches"] for a in alerts})
+    unread = read_state.unread_counts(engine, uid, totals={a["id"]: a["matches"] for a in alerts})
     for alert in alerts:
         alert["unread"] = unread.get(alert["id"], 0)
     return alerts
@@ -185,14 +185,14 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     engine = engine_of(request)
     alert = _alert_or_404(engine, name)
     firings = trend_firings(engine, name, limit=limit)  # None: a story alert
-    up_to = data.newest_match_id(engine, alert.id)  # before the entries: a match stored meanwhile stays unread
-    entries = inbox(engine, name, limit=limit, where=data.unread_by(uid, alert.id) if unread_only else None)
-    read = data.read_matches(engine, uid, [e["match_id"] for e in entries])
+    up_to = read_state.newest_match_id(engine, alert.id)  # before the entries: a match stored meanwhile stays unread
+    entries = inbox(engine, name, limit=limit, where=read_state.unread_by(uid, alert.id) if unread_only else None)
+    read = read_state.read_matches(engine, uid, [e["match_id"] for e in entries])
     for entry in entries:
         entry["read"] = entry["match_id"] in read
     return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
                                           "firings": firings, "up_to": up_to,
-                                          "unread": data.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
+                                          "unread": read_state.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
 
 
 @router.post("/alerts/{name}/read")
@@ -203,7 +203,7 @@ def mark_read(request: Request, name: str, match_id: Annotated[list[int] | None,
         return uid
     engine = engine_of(request)
     alert = _alert_or_404(engine, name)
-    data.mark_read(engine, uid, alert.id, None if all else (match_id or []), up_to=up_to if all else None)
+    read_state.mark_read(engine, uid, alert.id, None if all else (match_id or []), up_to=up_to if all else None)
     return RedirectResponse(f"/alerts/{quote(name, safe='')}", status_code=303)
 
 

@@ -10,7 +10,7 @@ counts of every dashboard page joined and counted all of a user's rows, so pages
 slowed down with history.  A mark means "every match of this alert with id <=
 ``through_match_id`` is read by this user"; "mark all read" raises it and deletes
 the rows it implies, and unread counts become index range counts above the mark
-(monitor/web/data.py).
+(monitor/web/read_state.py).
 
 The table starts empty: no mark implies nothing, so existing rows keep meaning
 what they meant and each user's rows of an alert fold into a mark at their next
