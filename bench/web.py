@@ -36,7 +36,7 @@ from monitor.db import connect  # noqa: E402
 from monitor.db.models import Article  # noqa: E402
 from monitor.web import create_app  # noqa: E402
 from monitor.web.auth import add_user  # noqa: E402
-from monitor.web.data import mark_read  # noqa: E402
+from monitor.web.read_state import mark_read  # noqa: E402
 
 ALERTS = {"nato-iraq": '"nato mission" irak', "sanctions": "sanctions AND russia", "csdp": "csdp NEAR/3 eeas",
           "drones": "drone OR missile", "frontex": "frontex border"}
