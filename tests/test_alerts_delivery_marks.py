@@ -248,9 +248,9 @@ def test_the_migration_keeps_undelivered_matches_pending(any_db_url: str, smtp, 
     smtp_url, box = smtp
     hook, server = receiver
     engine = connect(any_db_url)
+    alert = add_alert(engine, "frontex", "frontex", delivery={"email": "desk@example.eu", "webhook": hook})
     command.downgrade(alembic_config(engine), "a003")
     assert "alert_delivery_marks" not in inspect(engine).get_table_names()
-    alert = add_alert(engine, "frontex", "frontex", delivery={"email": "desk@example.eu", "webhook": hook})
     ids = [story(engine, f"frontex {w}") for w in ("sent", "mailed", "new", "old")]
     match_new_articles(engine, ids)
     sent, mailed, new, old = match_ids(engine, alert)

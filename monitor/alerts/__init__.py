@@ -12,11 +12,13 @@ See docs/alerts-and-search.md for the delivery guarantee.
 """
 
 from monitor.alerts.deliver import DeliveryReport, deliver, inbox, trend_firings
-from monitor.alerts.manage import AlertError, add_alert, edit_alert, list_alerts, set_muted, show_alert
+from monitor.alerts.manage import (AlertError, add_alert, edit_alert, list_alerts, remove_alert, set_muted,
+                                   show_alert)
 from monitor.alerts.matching import backfill, backtest, match_new_articles
 from monitor.alerts.trend_alerts import TrendRule, evaluate_trends
 from monitor.alerts.trends import Spike, spikes
 
 __all__ = ["AlertError", "DeliveryReport", "Spike", "TrendRule", "add_alert", "backfill", "backtest", "deliver",
-           "edit_alert", "evaluate_trends", "inbox", "list_alerts", "match_new_articles", "set_muted", "show_alert",
+           "edit_alert", "evaluate_trends", "inbox", "list_alerts", "match_new_articles", "remove_alert", "set_muted",
+           "show_alert",
            "spikes", "trend_firings"]

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from monitor.alerts import email, webhook
 from monitor.alerts.manage import Delivery
@@ -120,27 +121,40 @@ def deliver(engine: Engine, *, smtp_url: str | None = None, sender: str = email.
         alerts = connection.execute(select(Alert.id, Alert.name, Alert.delivery, Alert.trend)
                                     .where(Alert.muted.is_(False)).order_by(Alert.id)).all()
     for alert in alerts:
-        settings = Delivery.from_dict(alert.delivery)
-        if settings.email and not smtp_url:
-            report.failed.append(f"{alert.name}: e-mail configured but MONITOR_SMTP_URL is not set")
-        if alert.trend is not None:
-            if settings.email and smtp_url:
-                _deliver_firings(engine, alert, "email", settings.email,
-                                 lambda entry, key: email.send(email.build_trend_message(
-                                     alert.name, entry, to=settings.email or "", message_id=f"<{key}@{DOMAIN}>",
-                                     sender=sender), smtp_url or ""), now, report)
-            if settings.webhook:
-                _deliver_firings(engine, alert, "webhook", settings.webhook,
-                                 lambda entry, key: webhook.post(settings.webhook or "",
-                                                                 {"alert": alert.name, "key": key, "trend": entry},
-                                                                 key=key, retries=retries, backoff=backoff),
-                                 now, report)
-            continue
-        if settings.email and smtp_url:
-            _deliver_email(engine, alert, settings, smtp_url, sender, now, settled, report)
-        if settings.webhook:
-            _deliver_webhook(engine, alert, settings, retries, backoff, now, settled, report)
+        try:
+            _deliver_alert(engine, alert, smtp_url, sender, retries, backoff, now, settled, report)
+        except IntegrityError:
+            # a claim (or mark) named a match or firing whose alert ``monitor alerts remove`` deleted since
+            # the alerts were read; nothing of it was sent (the claim comes first)
+            with engine.connect() as connection:
+                if connection.execute(select(Alert.id).where(Alert.id == alert.id)).first() is not None:
+                    raise
     return report
+
+
+def _deliver_alert(engine: Engine, alert: Any, smtp_url: str | None, sender: str, retries: int, backoff: float,
+                   now: datetime, settled: int | None, report: DeliveryReport) -> None:
+    """Send one alert's undelivered matches (or firings, for a trend alert) on each of its channels."""
+    settings = Delivery.from_dict(alert.delivery)
+    if settings.email and not smtp_url:
+        report.failed.append(f"{alert.name}: e-mail configured but MONITOR_SMTP_URL is not set")
+    if alert.trend is not None:
+        if settings.email and smtp_url:
+            _deliver_firings(engine, alert, "email", settings.email,
+                             lambda entry, key: email.send(email.build_trend_message(
+                                 alert.name, entry, to=settings.email or "", message_id=f"<{key}@{DOMAIN}>",
+                                 sender=sender), smtp_url or ""), now, report)
+        if settings.webhook:
+            _deliver_firings(engine, alert, "webhook", settings.webhook,
+                             lambda entry, key: webhook.post(settings.webhook or "",
+                                                             {"alert": alert.name, "key": key, "trend": entry},
+                                                             key=key, retries=retries, backoff=backoff),
+                             now, report)
+        return
+    if settings.email and smtp_url:
+        _deliver_email(engine, alert, settings, smtp_url, sender, now, settled, report)
+    if settings.webhook:
+        _deliver_webhook(engine, alert, settings, retries, backoff, now, settled, report)
 
 
 def _deliver_firings(engine: Engine, alert: Any, channel: str, target: str, send: Callable[[dict, str], object],

@@ -1,4 +1,4 @@
-"""Create, edit, mute and read alerts; every edit of query/filters/delivery is a new version."""
+"""Create, edit, mute, remove and read alerts; every edit of query/filters/delivery is a new version."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.engine import Connection
 
-from monitor.alerts.models import Alert, AlertMatch, AlertVersion, TrendFiring
+from monitor.alerts.models import Alert, AlertMatch, AlertVersion, RemovedAlert, TrendFiring
 from monitor.search.fulltext import Filters, language_code
 from monitor.topics import compile_query
+from monitor.web.models import ReadMark, ReadState
 
 DIGESTS = ("immediate", "hourly", "daily")
 FILTER_KINDS = ("languages", "sources", "topics")
@@ -125,7 +126,10 @@ def get_alert(connection: Connection, name_or_id: str | int) -> Alert:
     if row is None and str(name_or_id).isascii() and str(name_or_id).isdigit():
         row = connection.execute(select(Alert.__table__).where(Alert.id == int(name_or_id))).first()
     if row is None:
-        raise AlertError(f"no alert named {name_or_id!r} (see `monitor alerts list`)")
+        removed = connection.execute(select(RemovedAlert.removed).where(RemovedAlert.name == str(name_or_id).strip())
+                                     .order_by(RemovedAlert.removed.desc()).limit(1)).scalar()
+        when = f"; an alert of that name was removed on {removed:%Y-%m-%d %H:%M} UTC" if removed else ""
+        raise AlertError(f"no alert named {name_or_id!r}{when} (see `monitor alerts list`)")
     return row  # type: ignore[return-value]
 
 
@@ -177,12 +181,49 @@ def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str
             same = "" if existing.name == name else f" (names ignore case and spaces: {existing.name!r})"
             raise AlertError(f"an alert named {name!r} already exists{same} (use `monitor alerts edit`)")
         alert_id = connection.execute(Alert.__table__.insert().values(
-            name=name, owner=owner, query=query, filters=filters or {}, delivery=deliv, trend=rule, muted=muted,
+            **_fresh_id(connection), name=name, owner=owner, query=query, filters=filters or {}, delivery=deliv, trend=rule, muted=muted,
             version=1, created=now, updated=now)).inserted_primary_key[0]
         connection.execute(AlertVersion.__table__.insert().values(
             alert_id=alert_id, version=1, query=query, filters=filters or {}, delivery=deliv, trend=rule,
             created=now))
     return int(alert_id)
+
+
+def _fresh_id(connection: Connection) -> dict[str, int]:
+    """On SQLite, an explicit id above every alert's and every removed alert's (``RemovedAlert`` says why);
+    elsewhere nothing: the database's sequence never hands an id out twice."""
+    if connection.dialect.name != "sqlite":
+        return {}
+    top = max(connection.execute(select(func.max(Alert.id))).scalar() or 0,
+              connection.execute(select(func.max(RemovedAlert.id))).scalar() or 0)
+    return {"id": top + 1}
+
+
+def remove_alert(engine: Engine, name: str) -> dict[str, Any]:
+    """Delete an alert with everything it accumulated; returns what went (name, id, matches, deliveries).
+
+    Its versions, matches, deliveries, delivery marks and trend firings go by foreign key (ON DELETE
+    CASCADE); the dashboard's read state of it has no foreign key (the web tables stand alone) and
+    goes here, in the same transaction.  A crawl storing articles meanwhile holds the alert rows it
+    matched against (``matching.match_articles``), so its matches are in before the delete and go
+    with it.  The id and a summary stay in ``alerts_removed``: the id is never used again.
+    """
+    with engine.begin() as connection:
+        alert = get_alert(connection, name)
+        # Wait for crawls matching against it (PostgreSQL: FOR UPDATE; SQLite: the first write takes the
+        # one writer's lock) before counting, so the counts include what they stored.
+        connection.execute(select(Alert.id).where(Alert.id == alert.id).with_for_update())
+        connection.execute(delete(ReadMark).where(ReadMark.alert_id == alert.id))
+        matches = select(AlertMatch.id).where(AlertMatch.alert_id == alert.id)
+        counts = {"matches": connection.execute(select(func.count()).select_from(matches.subquery())).scalar() or 0,
+                  "firings": connection.execute(select(func.count()).where(TrendFiring.alert_id == alert.id))
+                  .scalar() or 0}
+        connection.execute(delete(ReadState).where(ReadState.match_id.in_(matches)))
+        connection.execute(RemovedAlert.__table__.insert().values(
+            id=alert.id, name=alert.name, owner=alert.owner, query=alert.query,
+            matches=counts["matches"] + counts["firings"], created=alert.created, removed=_now()))
+        connection.execute(delete(Alert).where(Alert.id == alert.id))
+    return {"id": alert.id, "name": alert.name, "kind": "story" if alert.trend is None else "trend", **counts}
 
 
 def merge_filters(current: dict[str, Any] | None, updates: dict[str, Any]) -> dict[str, Any]:

@@ -71,8 +71,10 @@ def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy:
         return 0
     now = datetime.now(timezone.utc)
     # trend alerts count volume (monitor.alerts.trend_alerts): they match no stories
+    # FOR KEY SHARE (PostgreSQL): an alert removed meanwhile waits for this transaction, whose matches
+    # would otherwise point at a deleted alert and fail the whole flush
     alerts = connection.execute(select(Alert.id, Alert.version, Alert.query, Alert.filters)
-                                .where(Alert.trend.is_(None))).all()
+                                .where(Alert.trend.is_(None)).with_for_update(read=True, key_share=True)).all()
     if not alerts:
         return 0
     articles = load_articles(connection, ids)

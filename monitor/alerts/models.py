@@ -146,3 +146,23 @@ class TrendDelivery(Base):
     channel: Mapped[str] = mapped_column(String(20))
     key: Mapped[str] = mapped_column(String(200))
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RemovedAlert(Base):
+    """An alert removed by ``monitor alerts remove``: what it was, when it went, and its id, kept for good.
+
+    SQLite hands the largest id out again once its row is deleted, and an alert's id is in its
+    webhook idempotency keys, e-mail Message-IDs and Atom entry ids: a receiver that saw the
+    removed alert's deliveries would drop a new alert's as duplicates.  ``add_alert`` therefore
+    numbers new alerts above every id here too (PostgreSQL's sequence never reuses one anyway).
+    """
+
+    __tablename__ = "alerts_removed"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    query: Mapped[str] = mapped_column(Text)
+    matches: Mapped[int] = mapped_column(Integer)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -158,7 +158,8 @@ def evaluate_trends(engine: Engine, now: datetime | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with engine.begin() as connection:
         alerts = connection.execute(select(Alert.id, Alert.version, Alert.trend, Alert.filters)
-                                    .where(Alert.trend.is_not(None)).order_by(Alert.id)).all()
+                                    .where(Alert.trend.is_not(None)).order_by(Alert.id)
+                                    .with_for_update(read=True, key_share=True)).all()  # as match_articles
         for alert in alerts:
             rule = TrendRule.from_dict(alert.trend)
             counts = daily_counts(connection, rule, Filters.from_dict(alert.filters),

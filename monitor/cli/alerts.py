@@ -230,6 +230,27 @@ def mute_command(name, unmute, db_url):
     echo_json({"name": name, "muted": not unmute})
 
 
+@alerts_group.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+@DB_OPTION
+def remove_command(name, yes, db_url):
+    """Delete alert NAME with its inbox, delivery history and trend firings (`mute` keeps them).
+
+    Prints what went. The alert's id is never given to a later alert, so webhook receivers and
+    feed readers that saw its deliveries cannot take a new alert's for them.
+    """
+    from monitor.alerts import remove_alert
+    from monitor.alerts.manage import get_alert
+
+    engine = _engine(db_url)
+    if not yes:
+        with engine.connect() as connection:
+            alert = get_alert(connection, name)  # an unknown name fails before the question
+        click.confirm(f"Remove alert {alert.name!r} with its inbox and delivery history?", abort=True, err=True)
+    echo_json(remove_alert(engine, name))
+
+
 @alerts_group.command("inbox")
 @click.argument("name")
 @click.option("--since", help="Matched since: 7d, 24h, 2w or a date.")

@@ -64,7 +64,7 @@ class ReadMark(Base):
     __tablename__ = "web_read_marks"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), primary_key=True)
-    # No foreign key to alerts either (as ReadState.match_id): a mark of a deleted alert names no match
-    # and is dropped by the user's next "mark all read".
+    # No foreign key to alerts either (as ReadState.match_id): ``monitor.alerts.manage.remove_alert``
+    # deletes an alert's marks and read rows itself, and "mark all read" drops any left over.
     alert_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     through_match_id: Mapped[int] = mapped_column(Integer)
