@@ -1,7 +1,8 @@
-"""``monitor alerts remove``: an alert goes with its inbox, deliveries, marks, firings and dashboard read state,
-its id never comes back (SQLite would hand the largest one out again, and receivers key on it), a crawl storing
-matches meanwhile neither fails nor leaves orphans, and a delivery run that loses an alert mid-way goes on with
-the others.  SQLite and PostgreSQL, a real webhook receiver, the real CLI.
+"""``monitor alerts remove`` and the dashboard's "Remove alert" (its owner only): an alert goes with its inbox,
+deliveries, marks, firings and dashboard read state, its id never comes back (SQLite would hand the largest one
+out again, and receivers key on it), a crawl storing matches meanwhile neither fails nor leaves orphans, and a
+delivery run that loses an alert mid-way goes on with the others.  SQLite and PostgreSQL, a real webhook
+receiver, the real CLI and app.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, event, func, select, update
+from starlette.testclient import TestClient
 
 from monitor.alerts import add_alert, deliver, list_alerts, match_new_articles, remove_alert
 from monitor.alerts.manage import AlertError
@@ -23,11 +25,13 @@ from monitor.alerts.models import (AlertDelivery, AlertDeliveryMark, AlertMatch,
 from monitor.cli import cli
 from monitor.db import connect
 from monitor.db.models import Article
+from monitor.web import create_app
 from monitor.web.auth import add_user
 from monitor.web.models import ReadMark, ReadState
 from monitor.web.read_state import mark_read, unread_counts
 from tests.alert_receivers import receiver  # noqa: F401 - fixture
 from tests.test_search_fixtures import add_article, any_db_url  # noqa: F401 - fixture
+from tests.test_web import csrf_of, sign_in
 
 
 def story(engine: Engine, word: str) -> int:
@@ -156,3 +160,35 @@ def test_cli_remove_asks_unless_yes_and_names_an_unknown_alert(any_db_url: str) 
     assert list_alerts(engine) == []
     unknown = runner.invoke(cli, ["alerts", "remove", "nope", "--yes", "--db", any_db_url])
     assert unknown.exit_code == 1 and "no alert named 'nope'" in unknown.output
+
+
+def test_the_dashboard_offers_removal_to_the_alerts_owner_only(any_db_url: str) -> None:
+    engine = connect(any_db_url)
+    add_user(engine, "ana", "correct horse")
+    add_user(engine, "bob", "battery staple")
+    add_alert(engine, "desk", "frontex", owner="")            # made with the CLI: nobody's on the dashboard
+    with TestClient(create_app(engine=engine, secret="test-secret")) as client:
+        sign_in(client, "ana", "correct horse")
+        token = csrf_of(client.get("/inbox").text)
+        made = client.post("/alerts", data={"name": "frontex <b>", "query": "frontex", "csrf_token": token},
+                           follow_redirects=False)
+        assert made.status_code == 303
+        page = client.get(made.headers["location"]).text
+        assert 'id="remove-alert"' in page and "Remove frontex &lt;b&gt;" in page
+        assert 'id="remove-alert"' not in client.get("/alerts/desk").text
+        refused = client.post("/alerts/desk/remove", data={"csrf_token": token}, follow_redirects=False)
+        assert refused.status_code == 403 and "only its owner" in refused.text
+        assert client.post("/alerts/frontex%20%3Cb%3E/remove", follow_redirects=False).status_code == 403  # no CSRF
+        client.post("/logout", data={"csrf_token": token})
+        sign_in(client, "bob", "battery staple")
+        bob_token = csrf_of(client.get("/inbox").text)
+        assert 'id="remove-alert"' not in client.get("/alerts/frontex%20%3Cb%3E").text
+        assert client.post("/alerts/frontex%20%3Cb%3E/remove", data={"csrf_token": bob_token},
+                           follow_redirects=False).status_code == 403
+        client.post("/logout", data={"csrf_token": bob_token})
+        sign_in(client, "ana", "correct horse")
+        token = csrf_of(client.get("/inbox").text)
+        done = client.post("/alerts/frontex%20%3Cb%3E/remove", data={"csrf_token": token}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == "/inbox"
+        assert client.get("/alerts/frontex%20%3Cb%3E").status_code == 404
+    assert [a["name"] for a in list_alerts(engine)] == ["desk"]

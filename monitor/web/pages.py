@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from monitor.alerts import AlertError, add_alert, inbox, list_alerts, spikes, trend_firings
+from monitor.alerts import AlertError, add_alert, inbox, list_alerts, remove_alert, spikes, trend_firings
 from monitor.alerts.manage import get_alert
 from monitor.queries import list_articles
 from monitor.search import Filters, search
@@ -205,6 +205,21 @@ def mark_read(request: Request, name: str, match_id: Annotated[list[int] | None,
     alert = _alert_or_404(engine, name)
     read_state.mark_read(engine, uid, alert.id, None if all else (match_id or []), up_to=up_to if all else None)
     return RedirectResponse(f"/alerts/{quote(name, safe='')}", status_code=303)
+
+
+@router.post("/alerts/{name}/remove")
+def remove_alert_page(request: Request, name: str) -> Response:
+    """Remove an alert the signed-in user owns (the form is shown to its owner only); back to the inbox."""
+    uid = require_user(request)
+    if isinstance(uid, Response):
+        return uid
+    engine = engine_of(request)
+    alert = _alert_or_404(engine, name)
+    if not alert.owner or alert.owner != request.session.get("user"):
+        raise HTTPException(403, f"alert {alert.name!r} belongs to {alert.owner or 'nobody on the dashboard'}: "
+                                 "only its owner removes it here (or `monitor alerts remove`)")
+    remove_alert(engine, alert.name)
+    return RedirectResponse("/inbox", status_code=303)
 
 
 def _filters(topic: str, source: str, language: str, since: str, until: str) -> Filters:
