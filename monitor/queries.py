@@ -11,6 +11,7 @@ import difflib
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from monitor.db.models import STORY_KEY, Article, ArticleTopic, Source
+from monitor.search.documents import window_parts
 from monitor.stories import outlet_counts
 
 PAGE = 200
@@ -44,12 +45,28 @@ def list_articles(
         query = query.where(Article.language.in_(languages))
     if source:
         query = query.where(Source.name == source)
-    if since:
-        query = query.where(Article.published >= since)
     listed = 0
     seen_stories: set[int] = set()
+    for window in window_parts(published, since):  # dated, then undated: the listing's own order
+        for rows in _pages(engine, query.where(*window), published):
+            page = []
+            for row in rows:
+                if group_stories and row["story_id"] in seen_stories:
+                    continue
+                seen_stories.add(row["story_id"])
+                page.append(row)
+                if limit is not None and listed + len(page) >= limit:
+                    break
+            yield from _with_topics_and_outlets(engine, page, group_stories)
+            listed += len(page)
+            if limit is not None and listed >= limit:
+                return
+
+
+def _pages(engine: Engine, query: Any, published: Any) -> Iterator[list[dict[str, Any]]]:
+    """``query``'s rows, PAGE at a time, keyset-paged (``_after``) in the listing's order."""
     page_query = query
-    while limit is None or listed < limit:
+    while True:
         with engine.connect() as connection:
             rows = connection.execute(page_query.limit(PAGE)).all()
         if not rows:
@@ -57,16 +74,10 @@ def list_articles(
         page_query = query.where(_after(published, rows[-1].order_published, rows[-1].id))
         page = []
         for row in rows:
-            if group_stories and row.story_id in seen_stories:
-                continue
-            seen_stories.add(row.story_id)
             fields = row._asdict()
             del fields["order_published"]
             page.append(fields)
-            if limit is not None and listed + len(page) >= limit:
-                break
-        yield from _with_topics_and_outlets(engine, page, group_stories)
-        listed += len(page)
+        yield page
 
 
 def _after(published: Any, last_published: datetime | None, last_id: int) -> ColumnElement[bool]:

@@ -41,7 +41,7 @@ def parse_since(value: str | None, param_hint: str = "--since") -> datetime | No
 @click.option("--lang", "languages", multiple=True, callback=normalize_languages,
               help="Only articles in this language (ISO 639-1; FR and fr-FR mean fr; repeatable).")
 @click.option("--source", help="Only articles from this source.")
-@click.option("--since", help="Published since: 7d, 24h, 2w or a date.")
+@click.option("--since", help="Published (undated: first fetched) since: 7d, 24h, 2w or a date.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most this many (0: no limit).")
 @click.option("--all-copies", is_flag=True, help="List every copy instead of one line per story.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one article per line.")

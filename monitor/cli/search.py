@@ -25,7 +25,7 @@ def _filters(engine, since, languages, topics, sources):
 
 
 COMMON = [
-    click.option("--since", help="Published since: 7d, 24h, 2w or a date."),
+    click.option("--since", help="Published (undated: first fetched) since: 7d, 24h, 2w or a date."),
     click.option("--lang", "languages", multiple=True, callback=normalize_languages,
                  help="Language (ISO 639-1; FR and fr-FR mean fr; repeatable)."),
     click.option("--topic", "topics", multiple=True, help="Topic id (repeatable)."),

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from monitor.db.models import Article, ArticleTopic, Source
 from monitor.language.codes import normalize_language_code
-from monitor.search.documents import StoredArticle, article_columns, to_articles
+from monitor.search.documents import StoredArticle, article_columns, to_articles, window_parts
 from monitor.search.meta import meta_clauses
 from monitor.search.pg_filter import NoCondition, pg_condition
 from monitor.search.translate import FNode, render_fts5, to_filter
@@ -57,7 +57,7 @@ def language_code(value: str) -> str:
 
 @dataclass(frozen=True)
 class Filters:
-    """Filters applied in SQL before the query: published window, languages, sources, topics."""
+    """Filters applied in SQL before the query: date window (``window_parts``), languages, sources, topics."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -87,9 +87,10 @@ class Filters:
             return False
         if self.topics and not set(self.topics) & set(article.topics):
             return False
-        if self.since and (article.published is None or article.published < self.since):
+        dated = article.dated  # as ``window_parts``: an undated article counts from when it was first fetched
+        if self.since and (dated is None or dated < self.since):
             return False
-        return not (self.until and (article.published is None or article.published >= self.until))
+        return not (self.until and (dated is None or dated >= self.until))
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,8 @@ class Hit:
 
 
 def _filter_clauses(filters: Filters) -> list[Any]:
+    """The filters but the date window (``window_parts``, run as separate statements) as SQL conditions."""
     clauses: list[Any] = []
-    if filters.since:
-        clauses.append(Article.published >= filters.since)
-    if filters.until:
-        clauses.append(Article.published < filters.until)
     if filters.languages:
         clauses.append(Article.language.in_(list(filters.languages)))
     if filters.sources:
@@ -265,16 +263,17 @@ def iter_search(engine: Engine, query: str | CompiledQuery | None, filters: Filt
             except _Unranked:
                 pass
         clauses = _filter_clauses(filters) + ([] if compiled is None else meta_clauses(connection, compiled.query))
-        result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-            candidate_query(clauses))
-        with engine.connect() as side:  # topics are read on a second connection while the first streams
-            size = FIRST_BATCH  # a first page needs few rows: verify them before loading more
-            while rows := result.fetchmany(size):
-                size = BATCH
-                for article in to_articles(side, rows):
-                    evidence = [] if compiled is None else compiled.matches(article.document)
-                    if evidence is not None:
-                        yield Hit(article, evidence)
+        size = FIRST_BATCH  # a first page needs few rows: verify them before loading more
+        for window in window_parts(Article.published, filters.since, filters.until):  # dated, then undated
+            result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
+                candidate_query(clauses + window))
+            with engine.connect() as side:  # topics are read on a second connection while the first streams
+                while rows := result.fetchmany(size):
+                    size = BATCH
+                    for article in to_articles(side, rows):
+                        evidence = [] if compiled is None else compiled.matches(article.document)
+                        if evidence is not None:
+                            yield Hit(article, evidence)
 
 
 def _verified_tiers(connection: Connection, pre: FNode, filters: Filters,
