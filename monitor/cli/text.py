@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -44,6 +45,28 @@ def read_input(path_or_url: str) -> bytes:
         raise InputError(f"{path_or_url}: {_reason(exc)}") from exc
 
 
+_NOT_PAGES = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(rss|feed|rdf:RDF|urlset|sitemapindex)\b",
+                        re.DOTALL)
+
+
+def as_article_page(source: str, data: bytes, url: str | None) -> bytes | str:
+    """``data`` as the page the extract stage reads: a PDF converted as the spiders convert it
+    (``monitor.extract.pdf``); a feed or sitemap refused with InputError saying what it is."""
+    from monitor.extract.pdf import is_pdf, pdf_to_html
+
+    if is_pdf(data):
+        try:
+            return pdf_to_html(data, url)
+        except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on broken files
+            raise InputError(f"{source}: unreadable PDF: {exc}") from exc
+    found = _NOT_PAGES.match(data[:2048])
+    if found:
+        kind = {b"urlset": "a sitemap", b"sitemapindex": "a sitemap index"}.get(found.group(1), "an RSS/Atom feed")
+        raise InputError(f"{source}: is {kind}, not an article page (a source in the catalogue crawls it: "
+                         "docs/adding-an-outlet.md)")
+    return data
+
+
 def _reason(exc: BaseException) -> str:
     """An exception as a short reason, without a prefix that repeats the input."""
     if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
@@ -71,9 +94,9 @@ def extract_command(inputs: tuple[str, ...], url: str | None) -> None:
 
     def extract_one(source: str) -> dict[str, Any]:
         page_url = url or (source if source.startswith(("http://", "https://")) else None)
-        data = read_input(source)
+        page = as_article_page(source, read_input(source), page_url)
         try:
-            extracted = extract_article(data, page_url)
+            extracted = extract_article(page, page_url)
         except ValueError as exc:
             raise InputError(f"{source}: {str(exc).removeprefix('extract_article: ')}") from exc
         except Exception as exc:  # noqa: BLE001 - one odd page must not stop the batch; name what failed
