@@ -13,7 +13,7 @@ import pytest
 from lxml.html import HtmlElement, HtmlElementClassLookup, tostring
 from trafilatura.utils import load_html as trafilatura_load_html
 
-from monitor.extract import Extracted, extract_article, parse_html
+from monitor.extract import Extracted, extract_article, parse_html, without_headline
 from monitor.extract.parser import C_LOOKUP, PARSER, load_tree
 from monitor.extract.authors import clean_authors
 from monitor.extract.encoding import decode_html
@@ -369,3 +369,15 @@ def test_load_tree_parses_like_trafilatura(text: str) -> None:
     assert (ours is None) == (theirs is None)
     if ours is not None:
         assert tostring(ours) == tostring(theirs)
+
+
+def test_the_headline_is_not_repeated_as_the_texts_first_line() -> None:
+    paragraph = "NATO Mission Iraq will continue its advisory work in Baghdad with Iraqi institutions. " * 3
+    page = (f"<html><head><title>NATO Mission Iraq adapts | NATO</title></head><body><article>"
+            f"<h1>NATO Mission  Iraq adapts</h1><p>{paragraph}</p><p>{paragraph}</p></article></body></html>")
+    extracted = extract_article(page, "https://www.nato.int/cps/en/natohq/news_1.html")
+    assert extracted.title == "NATO Mission Iraq adapts"
+    assert extracted.text.startswith("NATO Mission Iraq will continue")
+    assert without_headline("Headline\nBody", "headline") == "Body"
+    assert without_headline("Headline and more\nBody", "Headline") == "Headline and more\nBody"
+    assert without_headline("Headline", "Headline") == "Headline"  # nothing else: keep what there is

@@ -48,6 +48,18 @@ def parse_html(html: str | bytes) -> HtmlElement:
     return tree
 
 
+def without_headline(text: str, title: str | None) -> str:
+    """``text`` without a first line that is the headline again (an ``<h1>`` inside ``<article>``).
+
+    The title is its own field: repeated as the text's first line it doubled every title term's
+    evidence in alert snippets and search highlights.
+    """
+    first, _, rest = text.partition("\n")
+    if title and rest and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        return rest.lstrip("\n")
+    return text
+
+
 def extract_article(html: str | bytes, url: str | None = None) -> Extracted:
     """Extract body text and metadata from one HTML page (*url* resolves relative links)."""
     tree = parse_html(html)
@@ -56,11 +68,12 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted:
     sites = site_names(meta, ld, url)
     description = (first_text(ld.first("description")) or next(iter(meta.get("og:description", ())), None)
                    or next(iter(meta.get("description", ())), None))
+    title = find_title(tree, meta, ld, sites)
     return Extracted(
-        title=find_title(tree, meta, ld, sites),
+        title=title,
         authors=find_authors(tree, ld, meta, exclude=sites),
         published=find_published(tree, meta, ld, url),
-        text=extract_body(tree, url),
+        text=without_headline(extract_body(tree, url), title),
         language=find_language(tree, meta, ld),
         canonical_url=find_canonical(tree, meta, url),
         description=" ".join(description.split()) if description else None,
