@@ -35,10 +35,23 @@ class DemoReport:
                 "total_articles": self.total_articles}
 
 
+# The replica's port is part of every stored URL: a fixed one lets a second demo on the same database find
+# its pages again (conditional requests, nothing new stored) instead of fetching them all under a new port.
+DEMO_PORT = 47017
+
+
+def replica_server() -> ReplicaServer:
+    """The replica on ``DEMO_PORT``, or on any free port when that one is taken (a second demo running)."""
+    try:
+        return ReplicaServer(SITES_DIR, port=DEMO_PORT)
+    except OSError:
+        return ReplicaServer(SITES_DIR)
+
+
 def run_demo(db_url: str | None = None, *, log_level: str = "WARNING") -> DemoReport:
     """Crawl the bundled replica over loopback HTTP into ``db_url`` and summarise the database."""
     engine = connect(db_url)
-    with ReplicaServer(SITES_DIR) as server:
+    with replica_server() as server:
         sources = load_catalogue(CATALOGUE, base_url=server.base_url)
         overrides = dict(REPLICA_CRAWL_SETTINGS, LOG_LEVEL=log_level)
         if db_url:

@@ -31,5 +31,8 @@ def test_demo_crawls_the_replica_into_the_default_database(tmp_path: Path) -> No
     assert second.returncode == 0, second.stderr[-3000:]
     report = json.loads(second.stdout)
     assert sum(run["stored"] for run in report["runs"]) == 0
+    # the replica is back on the same port (monitor.demo.DEMO_PORT): its pages are known, none is fetched again
+    assert sum(run["article_requests"] for run in report["runs"]) == 0
+    assert sum(run["not_modified"] for run in report["runs"]) >= 4
     assert report["total_articles"] == count
     assert any(t["topic"] == "nato-iraq-mission" and t["articles"] > 0 for t in report["topics"])
