@@ -85,11 +85,11 @@ def test_backtest_takes_an_alert_name(db_url: str) -> None:
     assert run(db_url, "alerts", "add", "nmi", "otan OR nato", "--lang", "fr", "--backtest-days", "0").exit_code == 0
     result = run(db_url, "alerts", "backtest", "nmi")
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = json.loads(result.stdout)  # stderr says an alert was taken (--query-text for the text)
     assert (out["alert"], out["query"], out["stories"]) == ("nmi", "otan OR nato", 1)
-    widened = json.loads(run(db_url, "alerts", "backtest", "NMI", "--lang", "en").output)
+    widened = json.loads(run(db_url, "alerts", "backtest", "NMI", "--lang", "en").stdout)
     assert widened["stories"] == 1 and widened["matches"][0]["source"] == "nato"
-    text = json.loads(run(db_url, "alerts", "backtest", "otan").output)
+    text = json.loads(run(db_url, "alerts", "backtest", "otan").stdout)
     assert "alert" not in text and text["stories"] == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
@@ -35,6 +36,24 @@ def test_search_finds_accent_and_case_variants_ranked_and_filtered(any_db_url: s
     assert len(search(engine, "nato OR otan")) == 3
     page2 = search(engine, "nato OR otan", limit=2, offset=2)
     assert len(page2) == 1 and page2[0].article.id not in {h.article.id for h in search(engine, "nato OR otan", limit=2)}
+
+
+def test_lang_terms_mean_what_the_lang_option_means(any_db_url: str) -> None:
+    """``lang:fr-FR``/``lang:fra``/``lang:FR`` used to find nothing while ``--lang fr-FR`` found the French
+    articles; a value that can match nothing (``lang:xx``, ``topic:nope``) is now an error, not 0 results."""
+    engine = connect(any_db_url)
+    french = {add_article(engine, "b2", "OTAN", "La mission de l'OTAN.", language="fr"),
+              add_article(engine, "b2", "Irak", "Les forces de l'OTAN.", language="fr-FR")}
+    add_article(engine, "nato", "OTAN", "NATO-Mission der OTAN.", language="de")
+    by_option = {h.article.id for h in search(engine, "otan", Filters(languages=("fr-FR",)))}
+    assert by_option == french
+    # with a full-text pre-filter (FTS5 / tsquery) and without one (the lang: condition pushed into SQL)
+    for query in ("otan lang:fr-FR", "otan lang:fra", "otan lang:FR", "lang:fr_FR", "lang:fra OR lang:fr"):
+        assert {h.article.id for h in search(engine, query)} == french, query
+    for query, reason in [("lang:xx otan", "lang:xx: 'xx' is not a language code"),
+                          ("otan topic:nope", "topic:nope: no topic 'nope' in the taxonomy")]:
+        with pytest.raises(QuerySyntaxError, match=reason):
+            search(engine, query)
 
 
 def test_updates_and_deletes_keep_the_index_in_sync(any_db_url: str) -> None:

@@ -43,7 +43,7 @@ def _corpus(engine) -> list[int]:
 
 
 QUERIES = ["nato OR otan", "otan lang:fr", "otan AND lang:fr*", "(nato OR otan) source:b2", "nato topic:nato*",
-           "otan topic:nato-iraq-mission", "lang:und", "otan lang:xx", "NOT sanctions lang:fr", "mission OR otan",
+           "otan topic:nato-iraq-mission", "lang:und", "otan lang:fra", "NOT sanctions lang:fr", "mission OR otan",
            "otan OR lang:de", "otan NOT lang:fr"]
 
 
@@ -106,7 +106,7 @@ def test_metadata_conditions_become_exact_sql_filters(any_db_url: str) -> None:
         assert distinct_values(connection, "articles", "language") == ["", "de", "en", "fr", "fr-FR", "pl"]
         for query, expected in [("otan lang:fr", {ids[0], ids[2], ids[5]}), ("x source:nato", {ids[1], ids[2], ids[6]}),
                                 ("x topic:nato*", {ids[0], ids[1], ids[3], ids[4]}), ("x lang:und", {ids[6]}),
-                                ("x lang:zz", set()), ("x OR lang:fr", set(ids))]:
+                                ("x lang:fr-FR", {ids[0], ids[2], ids[5]}), ("x OR lang:fr", set(ids))]:
             clauses = meta_clauses(connection, parse_query(query))
             found = set(connection.execute(select(Article.id).where(*clauses)).scalars())
             assert found == expected, query

@@ -137,7 +137,10 @@ def _deliver_alert(engine: Engine, alert: Any, smtp_url: str | None, sender: str
     """Send one alert's undelivered matches (or firings, for a trend alert) on each of its channels."""
     settings = Delivery.from_dict(alert.delivery)
     if settings.email and not smtp_url:
-        report.failed.append(f"{alert.name}: e-mail configured but MONITOR_SMTP_URL is not set")
+        waiting = _email_waiting(engine, alert)
+        if waiting:
+            report.failed.append(f"{alert.name}: {waiting} e-mail(s) to {settings.email} waiting, but "
+                                 "MONITOR_SMTP_URL is not set (or give --smtp)")
     if alert.trend is not None:
         if settings.email and smtp_url:
             _deliver_firings(engine, alert, "email", settings.email,
@@ -155,6 +158,18 @@ def _deliver_alert(engine: Engine, alert: Any, smtp_url: str | None, sender: str
         _deliver_email(engine, alert, settings, smtp_url, sender, now, settled, report)
     if settings.webhook:
         _deliver_webhook(engine, alert, settings, retries, backoff, now, settled, report)
+
+
+def _email_waiting(engine: Engine, alert: Any) -> int:
+    """How many matches (firings, for a trend alert) of the alert are still to be sent by e-mail.
+
+    Why: without an SMTP server they cannot be sent, which is a failure only when there is something
+    to send; an alert with an address and nothing pending must not fail every ``deliver`` run.
+    """
+    with engine.connect() as connection:
+        if alert.trend is not None:
+            return len(pending_firings(connection, alert.id, "email"))
+        return len(pending_matches(connection, alert.id, "email").matches)
 
 
 def _deliver_firings(engine: Engine, alert: Any, channel: str, target: str, send: Callable[[dict, str], object],

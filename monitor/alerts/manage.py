@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from monitor.alerts.models import Alert, AlertMatch, AlertVersion, RemovedAlert, TrendFiring
 from monitor.search.fulltext import Filters, language_code
 from monitor.topics import compile_query
+from monitor.topics.taxonomy import unknown_topic
 from monitor.web.models import ReadMark, ReadState
 
 DIGESTS = ("immediate", "hourly", "daily")
@@ -64,7 +65,8 @@ def validate(query: str, filters: dict[str, Any] | None) -> None:
 
 
 def validate_filters(filters: dict[str, Any] | None) -> None:
-    """Raise an AlertError naming what is wrong with the filters (an unknown key, a language that is not a code)."""
+    """Raise an AlertError naming what is wrong with the filters (an unknown key, a language that is not a
+    code, a topic not in the taxonomy)."""
     try:
         Filters.from_dict(filters)
     except ValueError as exc:
@@ -74,6 +76,9 @@ def validate_filters(filters: dict[str, Any] | None) -> None:
             language_code(value)
         except ValueError as exc:
             raise AlertError(f"filters.languages: {exc}") from exc
+    problem = unknown_topic((filters or {}).get("topics") or ())
+    if problem:
+        raise AlertError(f"filters.topics: {problem}")
 
 
 MAX_NAME = 100
@@ -95,13 +100,16 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_sources(engine: Engine, filters: dict[str, Any] | None) -> None:
-    """AlertError when a source filter names no known source: the alert would never match."""
-    from monitor.queries import unknown_source
+def check_sources(engine: Engine, filters: dict[str, Any] | None, query: str | None = None) -> None:
+    """AlertError when a source filter, or QuerySyntaxError when a ``source:`` term of ``query``, names no
+    known source (stored or in the catalogue): the alert would never match."""
+    from monitor.queries import known_sources, unknown_source
 
     problem = unknown_source(engine, (filters or {}).get("sources") or ())
     if problem:
         raise AlertError(f"filters.sources: {problem}")
+    if query is not None and "source:" in query:
+        compile_query(query, sources=known_sources(engine))
 
 
 def find_alert(connection: Connection, name: str) -> Alert | None:
@@ -173,7 +181,7 @@ def add_alert(engine: Engine, name: str, query: str | None = None, *, owner: str
         raise AlertError(f"alert {name!r}: give a query (a story alert) or a trend rule (a trend alert)")
     else:
         validate(query, filters)
-    check_sources(engine, filters)
+    check_sources(engine, filters, None if rule is not None else query)
     now = _now()
     with engine.begin() as connection:
         existing = find_alert(connection, name)
@@ -263,6 +271,8 @@ def edit_alert(engine: Engine, name: str, *, query: str | None = None, filters: 
                 raise AlertError(f"alert {name!r} is a story alert: it has no trend rule to change")
             new_query, new_trend = alert.query if query is None else query, None
             validate(new_query, new_filters)
+            if query is not None:
+                check_sources(engine, None, query)
         else:
             if query is not None:
                 raise AlertError(f"alert {name!r} is a trend alert: change its rule (--trend, --z ...), not a query")

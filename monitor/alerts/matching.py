@@ -17,6 +17,7 @@ backtest's stories become matches, each recorded as delivered under a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -29,9 +30,10 @@ from monitor.alerts.models import Alert, AlertDelivery, AlertMatch
 from monitor.db.upsert import insert_ignoring_conflicts
 from monitor.search.documents import load_articles
 from monitor.search.fulltext import Filters, Hit, iter_search
-from monitor.topics import CompiledQuery, Taxonomy, compile_query
+from monitor.topics import CompiledQuery, QuerySyntaxError, Taxonomy, compile_query
 
-_compiled: dict[tuple[int, int, str], CompiledQuery] = {}
+_compiled: dict[tuple[int, int, str], CompiledQuery | None] = {}
+logger = logging.getLogger(__name__)
 
 BACKFILL_PREFIX = "backfill-"
 # the channel a backfilled match is recorded on when its alert has neither e-mail nor webhook, so that
@@ -44,10 +46,18 @@ def backfill_key(alert_id: int, story_key: int) -> str:
     return f"{BACKFILL_PREFIX}alert-{alert_id}-story-{story_key}"
 
 
-def _compile(alert_id: int, version: int, query: str, taxonomy: Taxonomy | None) -> CompiledQuery:
+def _compile(alert_id: int, version: int, query: str, taxonomy: Taxonomy | None) -> CompiledQuery | None:
+    """The alert's query compiled (cached per version), or None, logged once, when the stored query no longer
+    compiles: a taxonomy edit dropped a @set or topic it names, or it was saved before a stricter check
+    (``lang:xx``).  Matching runs inside the store's flush: one such alert must not fail every flush."""
     key = (alert_id, version, query)
     if key not in _compiled:
-        _compiled[key] = compile_query(query, taxonomy)
+        try:
+            _compiled[key] = compile_query(query, taxonomy)
+        except (QuerySyntaxError, ValueError) as exc:
+            logger.error("alert %d (version %d) is skipped: its query %r does not compile: %s "
+                         "(fix it with `monitor alerts edit`)", alert_id, version, query, exc)
+            _compiled[key] = None
     return _compiled[key]
 
 
@@ -78,7 +88,8 @@ def match_articles(connection: Connection, article_ids: Sequence[int], taxonomy:
     if not alerts:
         return 0
     articles = load_articles(connection, ids)
-    rules = [(a, _compile(a.id, a.version, a.query, taxonomy), Filters.from_dict(a.filters)) for a in alerts]
+    compiled = [(a, _compile(a.id, a.version, a.query, taxonomy)) for a in alerts]
+    rules = [(a, query, Filters.from_dict(a.filters)) for a, query in compiled if query is not None]
     rows: list[dict[str, Any]] = []
     for article in articles:
         doc = article.document
@@ -124,9 +135,16 @@ def _window(filters: dict[str, Any] | None, days: int) -> Filters:
 
 def backtest(engine: Engine, query: str, filters: dict[str, Any] | None = None, days: int = 30,
              limit: int | None = 100, taxonomy: Taxonomy | None = None) -> dict[str, Any]:
-    """What ``query`` would have matched over the last ``days`` days: stories, newest evidence first."""
+    """What ``query`` would have matched over the last ``days`` days: ``stories`` counts every matching
+    story, ``matches`` holds the first ``limit`` of them (newest evidence first) with their outlets.
+
+    Why the two differ: ``limit`` caps what is printed, not what is counted; a count stopping at the
+    display limit made a broad query look as narrow as a precise one.
+    """
     stories: dict[int, dict[str, Any]] = {}
+    seen: set[int] = set()
     for hit in iter_search(engine, query, _window(filters, days), taxonomy):
+        seen.add(hit.article.story_key)
         entry = stories.get(hit.article.story_key)
         if entry is None:
             if limit is not None and len(stories) >= limit:
@@ -134,7 +152,7 @@ def backtest(engine: Engine, query: str, filters: dict[str, Any] | None = None, 
             entry = stories[hit.article.story_key] = {**hit.to_dict(), "outlets": set()}
         entry["outlets"].add(hit.article.outlet)
     matches = [{**s, "outlets": sorted(s["outlets"])} for s in stories.values()]
-    return {"query": query, "days": days, "stories": len(matches), "matches": matches}
+    return {"query": query, "days": days, "stories": len(seen), "matches": matches}
 
 
 def backfill(engine: Engine, name: str, days: int = 30, taxonomy: Taxonomy | None = None) -> int:

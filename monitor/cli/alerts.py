@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from monitor.cli.articles import parse_since
-from monitor.cli.filters import check_sources, normalize_languages
+from monitor.cli.filters import check_sources, check_topics, normalize_languages
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
 from monitor.cli.options import DB_OPTION
 
@@ -33,7 +33,8 @@ FILTER_OPTIONS = [
     click.option("--lang", "languages", multiple=True, callback=normalize_languages,
                  help="Only articles in this language (ISO 639-1; FR and fr-FR mean fr; repeatable)."),
     click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable)."),
-    click.option("--topic", "topics", multiple=True, help="Only articles tagged with this topic (repeatable)."),
+    click.option("--topic", "topics", multiple=True, callback=check_topics,
+                 help="Only articles tagged with this topic (repeatable)."),
 ]
 DELIVERY_OPTIONS = [
     click.option("--email", help="Send e-mail to this address (SMTP server: MONITOR_SMTP_URL)."),
@@ -59,17 +60,30 @@ TREND_OPTIONS = [
 
 
 def _trend(selection: str | None, z: float | None, baseline_days: int | None, min_count: int | None) -> dict | None:
-    """The trend rule given on the command line (None when no trend option was given)."""
+    """The trend options given on the command line and only those (None when none was given): the
+    selection as ``dimension``/``key`` (validated), plus each threshold given.
+
+    Why only those: ``edit`` merges this into the stored rule, so ``edit NAME --trend lang:de`` must
+    keep the stored z, baseline and minimum; ``add`` fills in the defaults (``TrendRule.from_dict``).
+    """
     from monitor.alerts.trend_alerts import TrendRule, TrendRuleError
 
-    thresholds = {"z": z, "baseline_days": baseline_days, "min_count": min_count}
+    given = {k: v for k, v in (("z", z), ("baseline_days", baseline_days), ("min_count", min_count))
+             if v is not None}
     if selection is None:
-        given = {k: v for k, v in thresholds.items() if v is not None}
         return given or None
     try:
-        return TrendRule.parse(selection, **thresholds).to_dict()
+        rule = TrendRule.parse(selection, **given)
     except TrendRuleError as exc:
         raise click.BadParameter(str(exc), param_hint="--trend") from None
+    return {"dimension": rule.dimension, "key": rule.key, **given}
+
+
+def _check_trend_source(engine, trend: dict | None) -> None:
+    """BadParameter when a trend on ``source:NAME`` names an unknown source, as ``--source`` does: it would
+    never count an article."""
+    if trend and trend.get("dimension") == "source":
+        check_sources(engine, [trend["key"]], param_hint="--trend")
 
 
 def _apply(options):
@@ -121,6 +135,7 @@ def add_command(name, query, owner, languages, sources, topics, email, digest, w
         raise click.UsageError("--backfill fills the inbox from the last --backtest-days days: give at least 1")
     engine = _engine(db_url)
     check_sources(engine, sources)
+    _check_trend_source(engine, trend)
     filters = _filters(languages, sources, topics)
     name = name.strip()
     alert_id = add_alert(engine, name, query, owner=owner, filters=filters,
@@ -145,8 +160,8 @@ def _print_trend_added(engine, alert_id: int, name: str, trend: dict, filters: d
     from monitor.alerts.trend_alerts import TrendRule, backtest_trend, describe
     from monitor.search.fulltext import Filters
 
-    rule, flt = TrendRule.from_dict(trend), Filters.from_dict(filters)
-    out = {"id": alert_id, "name": name, "trend": trend, "selection": describe(rule, flt)}
+    rule, flt = TrendRule.from_dict(trend), Filters.from_dict(filters)  # the defaults of thresholds not given
+    out = {"id": alert_id, "name": name, "trend": rule.to_dict(), "selection": describe(rule, flt)}
     if backtest_days:
         fired = backtest_trend(engine, rule, flt, days=backtest_days)
         out["backtest"] = {"days": backtest_days, "would_have_fired": len(fired), "firings": fired}
@@ -164,9 +179,18 @@ def list_command(as_json, db_url):
     if as_json:
         echo_jsonl(rows)
         return
-    echo_table(["name", "kind", "version", "muted", "matches", "query"],
-               [[r["name"], r["kind"], r["version"], "yes" if r["muted"] else "", r["matches"], r["query"]]
-                for r in rows])
+    echo_table(["name", "kind", "version", "muted", "matches", "query", "filters"],
+               [[r["name"], r["kind"], r["version"], "yes" if r["muted"] else "", r["matches"], r["query"],
+                 _describe_filters(r["filters"])] for r in rows])
+
+
+def _describe_filters(filters: dict | None) -> str:
+    """``lang:fr source:b2|euractiv topic:iraq``: an alert's filters in one cell, so that a filtered alert
+    is not taken for an unfiltered one in ``alerts list`` (empty when it has none)."""
+    parts = [f"{prefix}:{'|'.join(map(str, (filters or {}).get(kind) or ()))}"
+             for prefix, kind in (("lang", "languages"), ("source", "sources"), ("topic", "topics"))
+             if (filters or {}).get(kind)]
+    return " ".join(parts)
 
 
 @alerts_group.command("show")
@@ -193,7 +217,8 @@ def edit_command(name, query, owner, languages, sources, topics, clear_lang, cle
     """Change alert NAME; query, filter, delivery or trend rule changes make a new version.
 
     Each filter kind is changed on its own: --lang replaces the language filter and keeps the
-    source and topic filters; --clear-lang (--clear-source, --clear-topic) removes one.
+    source and topic filters; --clear-lang (--clear-source, --clear-topic) removes one. Likewise
+    each trend option: --trend lang:de keeps the stored --z, --baseline-days and --min-count.
     """
     from monitor.alerts import edit_alert
     from monitor.alerts.manage import get_alert
@@ -206,13 +231,14 @@ def edit_command(name, query, owner, languages, sources, topics, clear_lang, cle
             raise click.UsageError(f"--{option} and --clear-{option} contradict each other: give one")
         if values or clear:
             updates[kind] = list(values) or None
+    trend = _trend(trend_selection, z, baseline_days, min_count)  # only the options given: merged into the rule
     engine = _engine(db_url)
     check_sources(engine, sources)
+    _check_trend_source(engine, trend)
     delivery = _delivery(email, digest, webhook, atom)
     if delivery is not None:
         with engine.connect() as connection:
             delivery = {**get_alert(connection, name).delivery, **delivery}
-    trend = _trend(trend_selection, z, baseline_days, min_count)
     version = edit_alert(engine, name, query=query, delivery=delivery, owner=owner, trend=trend,
                          filter_updates=updates or None)
     echo_json({"name": name, "version": version})
@@ -276,19 +302,25 @@ def inbox_command(name, since, limit, as_json, db_url):
     if as_json:
         echo_jsonl(rows)
         return
-    echo_table(["matched", "outlet", "also in", "title"],
-               [[r["matched_at"].isoformat(), r["outlet"], r["also_in"] or "", r["title"]] for r in rows])
+    # the article id: what `monitor story ID` and `monitor articles` go on from
+    echo_table(["matched", "article", "outlet", "also in", "title"],
+               [[r["matched_at"].isoformat(), r["article_id"], r["outlet"], r["also_in"] or "", r["title"]]
+                for r in rows])
 
 
 @alerts_group.command("backtest")
 @click.argument("query")
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="How far back.")
 @_apply(FILTER_OPTIONS)
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many stories.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Show at most this many stories (the count is of all).")
+@click.option("--query-text", "as_query", is_flag=True,
+              help="QUERY is query text even when an alert has that name (alert names are found ignoring case).")
 @DB_OPTION
-def backtest_command(query, days, languages, sources, topics, limit, db_url):
-    """What QUERY would have matched over the last N days. When QUERY is the name of an alert, that
-    alert is backtested: its query and filters (each --lang/--source/--topic given replaces that filter);
+def backtest_command(query, days, languages, sources, topics, limit, as_query, db_url):
+    """What QUERY would have matched over the last N days ("stories": how many; "matches": the first
+    --limit). When QUERY is the name of an alert (and --query-text is not given), that alert is
+    backtested: its query and filters (each --lang/--source/--topic given replaces that filter);
     for a trend alert, the days it would have fired on."""
     from monitor.alerts import backtest
     from monitor.alerts.manage import find_alert
@@ -296,11 +328,16 @@ def backtest_command(query, days, languages, sources, topics, limit, db_url):
     engine = _engine(db_url)
     check_sources(engine, sources)
     filters = _filters(languages, sources, topics)
-    with engine.connect() as connection:
-        alert = find_alert(connection, query)
+    alert = None
+    if not as_query:
+        with engine.connect() as connection:
+            alert = find_alert(connection, query)
     if alert is None:
         echo_json(backtest(engine, query, filters, days=days, limit=limit))
         return
+    # stderr: stdout stays one JSON object; says how to backtest the text itself
+    click.echo(f"{query!r} names alert {alert.name!r}: backtesting the alert (--query-text to backtest "
+               f"{query!r} as a query)", err=True)
     filters = {**(alert.filters or {}), **filters}
     if alert.trend is not None:
         from monitor.alerts.trend_alerts import TrendRule, backtest_trend, describe
@@ -330,11 +367,11 @@ def deliver_command(smtp_url, sender, db_url):
 
 @alerts_group.command("feed")
 @click.argument("name", required=False)
-@click.option("--topic", help="A topic's feed instead of an alert's.")
+@click.option("--topic", callback=check_topics, help="A topic's feed instead of an alert's.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Entries.")
 @DB_OPTION
 def feed_command(name, topic, limit, db_url):
-    """Print the Atom feed of alert NAME (or of --topic)."""
+    """Print the Atom feed of alert NAME (or of --topic); an error when the alert's feed is off (--no-atom)."""
     from monitor.alerts.feeds import alert_feed, topic_feed
 
     if bool(name) == bool(topic):
@@ -352,7 +389,8 @@ def feed_command(name, topic, limit, db_url):
               show_default=True, help="Count per topic, language or source.")
 @click.option("--day", help="Day to check (YYYY-MM-DD, default today UTC).")
 @click.option("--weeks", type=click.IntRange(min=1), default=4, show_default=True, help="Baseline length.")
-@click.option("--z", "min_z", type=float, default=3.0, show_default=True, help="z-score that fires.")
+@click.option("--z", "min_z", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
+              help="z-score that fires (above 0, as for alerts add --z).")
 @click.option("--min-count", type=click.IntRange(min=1), default=3, show_default=True, help="Minimum volume.")
 @DB_OPTION
 def trends_command(dimension, day, weeks, min_z, min_count, db_url):

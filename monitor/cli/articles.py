@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from monitor.cli.filters import check_sources, normalize_languages
+from monitor.cli.filters import check_sources, check_topics, normalize_languages
 from monitor.cli.output import echo_json, echo_jsonl, echo_table
 from monitor.dates import isoformat, parse_datetime
 from monitor.cli.options import DB_OPTION
@@ -37,7 +37,8 @@ def parse_since(value: str | None, param_hint: str = "--since") -> datetime | No
 
 
 @click.command("articles")
-@click.option("--topic", help="Only articles tagged with this topic id (e.g. nato-iraq-mission).")
+@click.option("--topic", callback=check_topics,
+              help="Only articles tagged with this topic id (e.g. nato-iraq-mission).")
 @click.option("--lang", "languages", multiple=True, callback=normalize_languages,
               help="Only articles in this language (ISO 639-1; FR and fr-FR mean fr; repeatable).")
 @click.option("--source", help="Only articles from this source.")

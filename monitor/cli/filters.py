@@ -1,7 +1,7 @@
-"""Checks shared by every command that filters articles: language codes and source names.
+"""Checks shared by every command that filters articles: language codes, source names and topic ids.
 
-Why: ``--lang FR`` or ``--source nosuch`` used to match nothing, silently, in some commands
-and fail in others; every command now normalizes the same way and names what it rejects.
+Why: ``--lang FR``, ``--source nosuch`` or ``--topic nosuch`` used to match nothing, silently, in some
+commands and fail in others; every command now normalizes the same way and names what it rejects.
 """
 
 from __future__ import annotations
@@ -43,3 +43,16 @@ def check_sources(engine: Engine, names: Iterable[str], param_hint: str = "--sou
     problem = unknown_source(engine, names)
     if problem:
         raise click.BadParameter(problem, param_hint=param_hint)
+
+
+def check_topics(ctx: click.Context, param: click.Parameter, value: tuple[str, ...] | str | None):
+    """Click callback for ``--topic``: the value unchanged, or BadParameter naming the first topic id that is
+    not in the taxonomy (a filter on it would match nothing, silently)."""
+    from monitor.topics.taxonomy import unknown_topic
+
+    if not value:
+        return value
+    problem = unknown_topic([value] if isinstance(value, str) else value)
+    if problem:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value

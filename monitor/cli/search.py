@@ -10,17 +10,22 @@ from pathlib import Path
 import click
 
 from monitor.cli.articles import parse_since
-from monitor.cli.filters import check_sources, normalize_languages
+from monitor.cli.filters import check_sources, check_topics, normalize_languages
 from monitor.cli.output import echo_jsonl, echo_table
 from monitor.cli.options import DB_OPTION
 
 
-def _filters(engine, since, languages, topics, sources):
-    """The filters of the command line, checked: an unknown source is an error, not an empty result."""
+def _filters(engine, since, languages, topics, sources, query=None):
+    """The filters of the command line, checked: an unknown source (an option's or a ``source:`` term of
+    ``query``'s) is an error, not an empty result."""
+    from monitor.queries import known_sources
     from monitor.search import Filters
+    from monitor.topics import compile_query
 
     since_time = parse_since(since)
     check_sources(engine, sources)
+    if query and "source:" in query:
+        compile_query(query, sources=known_sources(engine))
     return Filters(since=since_time, languages=tuple(languages), topics=tuple(topics), sources=tuple(sources))
 
 
@@ -28,7 +33,7 @@ COMMON = [
     click.option("--since", help="Published (undated: first fetched) since: 7d, 24h, 2w or a date."),
     click.option("--lang", "languages", multiple=True, callback=normalize_languages,
                  help="Language (ISO 639-1; FR and fr-FR mean fr; repeatable)."),
-    click.option("--topic", "topics", multiple=True, help="Topic id (repeatable)."),
+    click.option("--topic", "topics", multiple=True, callback=check_topics, help="Topic id (repeatable)."),
     click.option("--source", "sources", multiple=True, help="Source name (repeatable)."),
     DB_OPTION,
 ]
@@ -52,7 +57,7 @@ def search_command(query, since, languages, topics, sources, db_url, limit, page
     from monitor.search import search
 
     engine = connect(db_url)
-    hits = search(engine, query, _filters(engine, since, languages, topics, sources), limit=limit,
+    hits = search(engine, query, _filters(engine, since, languages, topics, sources, query), limit=limit,
                   offset=(page - 1) * limit)
     if as_json:
         echo_jsonl({**h.to_dict(), "published": h.article.published.isoformat() if h.article.published else None}
@@ -107,7 +112,7 @@ def export_command(fmt, query, since, languages, topics, sources, db_url, with_t
     if query:
         compile_query(query)  # a syntax error must not touch the output file
     engine = connect(db_url)
-    filters = _filters(engine, since, languages, topics, sources)
+    filters = _filters(engine, since, languages, topics, sources, query)
     if output:
         count = write_atomically(output, lambda out: export(engine, out, fmt, query=query, filters=filters,
                                                             with_text=with_text))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, select
+from sqlalchemy import Engine, and_, exists
 from sqlalchemy.engine import Connection
 
 from monitor.db.models import Article, ArticleTopic, Source
@@ -27,6 +27,7 @@ from monitor.search.meta import meta_clauses
 from monitor.search.pg_filter import NoCondition, pg_condition
 from monitor.search.translate import FNode, render_fts5, to_filter
 from monitor.topics import CompiledQuery, Evidence, Taxonomy, compile_query, snippet
+from monitor.topics.query import UNDETERMINED, language_value
 
 BATCH = 500
 FIRST_BATCH = 50
@@ -35,7 +36,6 @@ TIER = 2000
 # PostgreSQL walks the newest matches one id window at a time: first TIER x 4 ids, then 8 times more each step.
 PG_FIRST_WINDOW = 4
 PG_WINDOW_GROWTH = 8
-UNDETERMINED = "und"  # the language of an article too short or mixed to tell
 
 
 def language_key(value: str | None) -> str:
@@ -45,10 +45,9 @@ def language_key(value: str | None) -> str:
 
 
 def language_code(value: str) -> str:
-    """A language filter value as ISO 639-1 (``und``: undetermined); ValueError naming a value that is none."""
-    if value.strip().lower() == UNDETERMINED:
-        return UNDETERMINED
-    code = normalize_language_code(value)
+    """A language filter value as ISO 639-1 (``und``: undetermined); ValueError naming a value that is none.
+    The query's ``lang:`` reads values the same way (``language_value``)."""
+    code = language_value(value)
     if code is None:
         raise ValueError(f"{value!r} is not a language code (expected ISO 639-1 such as fr, de, en, "
                          "optionally with a region: fr-FR)")

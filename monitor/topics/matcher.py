@@ -11,7 +11,8 @@ does not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import ahocorasick
@@ -47,7 +48,10 @@ __all__ = [
     "FieldIndex",
     "Occ",
     "Result",
+    "check_sources",
+    "check_topics",
     "compile_query",
+    "meta_fields",
 ]
 
 
@@ -141,11 +145,60 @@ class Compiler:
         return self._automaton
 
 
+def meta_fields(node: Query, name: str) -> list[Field]:
+    """Every ``name:`` field (``source``, ``lang`` or ``topic``) anywhere in ``node``, NOT and OR included."""
+    if isinstance(node, Field):
+        return [node] if node.name == name else []
+    if isinstance(node, (And, Or)):
+        return [f for item in node.items for f in meta_fields(item, name)]
+    if isinstance(node, Not):
+        return meta_fields(node.item, name)
+    if isinstance(node, Near):
+        return meta_fields(node.left, name) + meta_fields(node.right, name)
+    return []
+
+
+def _check_values(node: Query, name: str, known: Iterable[str], unknown: str, hint: str) -> None:
+    """QuerySyntaxError naming the first ``name:`` value that no ``known`` value satisfies (compared as the
+    matcher compares them: normalized, ``*`` a prefix), with close matches: it would match nothing, silently."""
+    fields = meta_fields(node, name)
+    values = sorted(set(known)) if fields else []
+    for found in fields:
+        assert isinstance(found.item, (Term, Phrase))
+        meta = CMeta(name, found.item)
+        if any(meta._ok(value) for value in values):
+            continue
+        wanted = found.item.text.rstrip("*")
+        close = difflib.get_close_matches(wanted.casefold(), values, n=3, cutoff=0.5)
+        more = f"; did you mean {', '.join(close)}?" if close else f" ({hint})"
+        what = f"starting with {wanted!r}" if meta.prefix else repr(wanted)
+        raise QuerySyntaxError(f"{found.to_string()}: {unknown.format(what)}{more}", found.line, found.column)
+
+
+def check_topics(node: Query, topic_ids: Iterable[str]) -> None:
+    """QuerySyntaxError naming a ``topic:`` value that is no topic of the taxonomy (``topic_ids``):
+    no article can carry it, so the query (an alert's, a topic rule's) would match nothing."""
+    _check_values(node, "topic", topic_ids, "no topic {} in the taxonomy", "see `monitor topics list`")
+
+
+def check_sources(node: Query, source_names: Iterable[str]) -> None:
+    """QuerySyntaxError naming a ``source:`` value that is none of ``source_names`` (the stored and catalogue
+    sources: monitor.queries.known_sources), like the ``--source`` option's check."""
+    _check_values(node, "source", source_names,
+                  "unknown source {}: nothing has been crawled from it and it is not in the catalogue",
+                  "see `monitor sources list`")
+
+
 class CompiledQuery:
-    """One query compiled for repeated matching (alerts, search)."""
+    """One query compiled for repeated matching (alerts, search).
+
+    With a ``taxonomy``, a ``topic:`` that is none of its topics is a QuerySyntaxError.
+    """
 
     def __init__(self, query: Query, taxonomy: Taxonomy | None = None) -> None:
         self.query = query
+        if taxonomy is not None:
+            check_topics(query, taxonomy.topics)
         compiler = Compiler(taxonomy.sets if taxonomy is not None else {})
         self._node = compiler.compile(query)
         self._automaton = compiler.automaton()
@@ -160,11 +213,16 @@ class CompiledQuery:
         return f"CompiledQuery({self.query.to_string()!r})"
 
 
-def compile_query(source: str, taxonomy: Taxonomy | None = None) -> CompiledQuery:
-    """Parse and compile ``source``; ``@sets`` resolve against ``taxonomy``
-    (the bundled taxonomy when None)."""
+def compile_query(source: str, taxonomy: Taxonomy | None = None, *,
+                  sources: Iterable[str] | None = None) -> CompiledQuery:
+    """Parse and compile ``source``; ``@sets`` and ``topic:`` resolve against ``taxonomy``
+    (the bundled taxonomy when None), ``source:`` against ``sources`` when given (the caller
+    with a database passes ``monitor.queries.known_sources(engine)``: the parser cannot see it)."""
     if taxonomy is None:
         from .taxonomy import Taxonomy
 
         taxonomy = Taxonomy.default()
-    return CompiledQuery(parse_query(source), taxonomy)
+    query = parse_query(source)
+    if sources is not None:
+        check_sources(query, sources)
+    return CompiledQuery(query, taxonomy)

@@ -57,9 +57,11 @@ __all__ = [
     "SetRef",
     "Term",
     "is_positional",
+    "language_value",
     "parse_query",
 ]
 
+UNDETERMINED = "und"  # the language of an article too short or mixed to tell
 _NEAR_RE = re.compile(r"NEAR/(\d{1,4})\Z")
 _SET_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 _WORD_STOP = set(" \t\r\n\f\v()\"")
@@ -305,14 +307,45 @@ class _Parser:
                 val = self.next()
                 if val.kind not in ("TERM", "PHRASE"):
                     raise self.error(f"a value after '{tok.value}:'", val)
-                return Field(tok.value, Term(val.value) if val.kind == "TERM" else Phrase(val.value))
+                if tok.value == "lang":
+                    return Field("lang", self.language(val), tok.line, tok.column)
+                item = Term(val.value) if val.kind == "TERM" else Phrase(val.value)
+                return Field(tok.value, item, tok.line, tok.column)
             inner_tok = self.peek()
             inner = self.primary(in_field=True)
             if _has_field(inner):
                 raise self.error("a term, phrase, @set or '(' (fields cannot be nested)", inner_tok)
-            return Field(tok.value, inner)
+            return Field(tok.value, inner, tok.line, tok.column)
         self.pos -= 1
         raise self.error("a term, phrase, @set, field or '('", tok)
+
+    def language(self, val: _Tok) -> Term:
+        """The ``lang:`` value as the ``--lang`` option reads it (FR, fr-FR, fr_FR, fra -> fr; und), so
+        ``lang:fr-FR`` matches French articles; a value that is no language code is an error, not a
+        filter that silently matches nothing (an alert with it would never fire)."""
+        stem, star = (val.value[:-1], "*") if val.value.endswith("*") else (val.value, "")
+        code = language_value(stem)
+        if code is None:
+            written = val.value if val.kind == "TERM" else f'"{val.value}"'
+            raise QuerySyntaxError(f"lang:{written}: {stem!r} is not a language code (expected ISO 639-1 "
+                                   "such as fr, de, en, optionally with a region: fr-FR; or und)",
+                                   val.line, val.column, self.source)
+        return Term(code + star)
+
+
+def language_value(value: str) -> str | None:
+    """A ``lang:`` value as ISO 639-1 (``FR``, ``fr-FR``, ``fr_FR``, ``fra``, ``French`` -> ``fr``;
+    ``und``: undetermined), or None when it is no language code.
+
+    The same reading as the ``--lang`` option (monitor.search.fulltext.language_code), from the same
+    lower-level table, so a query and an option never disagree about what a code means.
+    """
+    # imported here: monitor.language loads the detector (~40 ms), which parsing a query without lang: never needs
+    from monitor.language.codes import normalize_language_code
+
+    if value.strip().lower() == UNDETERMINED:
+        return UNDETERMINED
+    return normalize_language_code(value)
 
 
 def _has_field(node: Query) -> bool:

@@ -128,6 +128,8 @@ class Field(Query):
 
     name: str
     item: Query
+    line: int = field(default=0, compare=False)  # where the field was written, for errors found after parsing
+    column: int = field(default=0, compare=False)
 
     def to_string(self) -> str:
         inner = self.item.to_string()

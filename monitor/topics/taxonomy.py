@@ -8,6 +8,7 @@ reason, never later while tagging.  See docs/query-language.md.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import tomllib
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .matcher import check_topics
 from .query import (
     And,
     Field,
@@ -98,8 +100,9 @@ class Taxonomy:
             for entry in data.get("topic", []):
                 raw_topics.append((path, entry))
         topics: dict[str, Topic] = {}
+        topic_ids = {entry["id"] for _, entry in raw_topics if isinstance(entry.get("id"), str)}  # for topic:
         for path, entry in raw_topics:
-            topic = _load_topic(path, entry, sets, set_langs)
+            topic = _load_topic(path, entry, sets, set_langs, topic_ids)
             if topic.id in topics:
                 raise TaxonomyError(f"{path}: topic '{topic.id}' is defined twice (also in {topics[topic.id].path})")
             topics[topic.id] = topic
@@ -165,11 +168,13 @@ def _set_refs(node: Query, positive: bool = True) -> set[str]:
     return set()
 
 
-def _parse(where: str, source: object, sets: dict) -> Query:
+def _parse(where: str, source: object, sets: dict, topic_ids: set[str]) -> Query:
+    """The parsed rule; TaxonomyError naming ``where`` for a syntax error, an unknown @set or ``topic:``."""
     if not isinstance(source, str) or not source.strip():
         raise TaxonomyError(f"{where}: expected a non-empty query string, got {source!r}")
     try:
         node = parse_query(source)
+        check_topics(node, topic_ids)
     except QuerySyntaxError as exc:
         raise TaxonomyError(f"{where}: {exc}") from exc
     missing = _set_refs_any(node) - set(sets)
@@ -204,7 +209,7 @@ def _expand_langs(names: set[str], sets: dict, set_langs: dict) -> set[str]:
     return langs
 
 
-def _load_topic(path: Path, entry: dict, sets: dict, set_langs: dict) -> Topic:
+def _load_topic(path: Path, entry: dict, sets: dict, set_langs: dict, topic_ids: set[str]) -> Topic:
     tid = entry.get("id")
     where = f"{path}: topic '{tid}'"
     if not isinstance(tid, str) or not ID_RE.match(tid):
@@ -220,20 +225,20 @@ def _load_topic(path: Path, entry: dict, sets: dict, set_langs: dict) -> Topic:
         raise TaxonomyError(f"{where}: needs a 'query' and/or weighted 'terms'")
     used: set[str] = set()
     if query is not None:
-        used |= _set_refs(_parse(f"{where} query", query, sets))
+        used |= _set_refs(_parse(f"{where} query", query, sets, topic_ids))
     if not isinstance(terms, dict):
         raise TaxonomyError(f"{where}: 'terms' must be a table of query -> weight")
     for term, weight in terms.items():
         if not isinstance(weight, (int, float)) or isinstance(weight, bool):
             raise TaxonomyError(f"{where}: weight of term {term!r} must be a number")
-        node = _parse(f"{where} term {term!r}", term, sets)
+        node = _parse(f"{where} term {term!r}", term, sets, topic_ids)
         if weight > 0:
             used |= _set_refs(node)
     exclude = entry.get("exclude", [])
     if isinstance(exclude, str):
         exclude = [exclude]
     for ex in exclude:
-        _parse(f"{where} exclude", ex, sets)
+        _parse(f"{where} exclude", ex, sets, topic_ids)
     threshold = entry.get("threshold", 1.0 if terms else 0.0)
     if not isinstance(threshold, (int, float)) or threshold < 0:
         raise TaxonomyError(f"{where}: 'threshold' must be a number >= 0")
@@ -250,3 +255,16 @@ def _load_topic(path: Path, entry: dict, sets: dict, set_langs: dict) -> Topic:
         languages=frozenset(_expand_langs(used, sets, set_langs)),
         path=str(path),
     )
+
+
+def unknown_topic(values: Iterable[str], taxonomy: Taxonomy | None = None) -> str | None:
+    """Why the first of ``values`` that is no topic of ``taxonomy`` (default: the bundled one) is unknown,
+    with close matches, or None: a filter on it would match nothing, silently."""
+    known = (taxonomy or Taxonomy.default()).topics
+    for value in values:
+        if value in known:
+            continue
+        close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"unknown topic {value!r}: not a topic of the taxonomy{hint} (see `monitor topics list`)"
+    return None

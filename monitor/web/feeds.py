@@ -14,7 +14,7 @@ from monitor.topics import Taxonomy
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
 ATOM_RESPONSE = {200: {"content": {"application/atom+xml": {}}, "description": "Atom 1.0 feed"},
-                 404: {"description": "Not found"}}
+                 404: {"description": "No such alert or topic, or the alert's Atom feed is off (--no-atom)"}}
 
 
 @router.get("/alerts/{name}.atom", response_class=Response, responses=ATOM_RESPONSE,
@@ -23,7 +23,8 @@ def alert_atom(request: Request, name: str) -> Response:
     out = io.StringIO()
     try:
         alert_feed(request.app.state.engine, name, out)
-    except ValueError as exc:  # AlertError, or a name like '²' that isdigit() but is no int
+    # an AlertError (no such alert, or its Atom feed is off: --no-atom), or a name like '²' that isdigit() but is no int
+    except ValueError as exc:
         raise HTTPException(404, str(exc) if isinstance(exc, AlertError) else f"no alert named {name!r}") from None
     return Response(out.getvalue(), media_type=ATOM)
 
