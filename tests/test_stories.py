@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli.articles import _copy_label
 from monitor.db.engine import make_engine
 from monitor.extract import extract_article
 from monitor.replica import SITES_DIR, TRUTH, ReplicaServer
@@ -110,6 +111,12 @@ def test_a_wire_copy_in_another_outlet_joins_the_story(sites, db_url: str) -> No
     story_json = json.loads(shown.stdout)
     assert story_json["story_id"] == original and len(story_json["copies"]) == 2
     assert story_json["outlets"] == ["Paper Outlet", "Wire Outlet"]
+    # the paper's copy carries its feed's earlier date: it is the original; the wire's page, stored first and
+    # compared with, is labelled so instead of an empty similarity
+    assert story_json["original"]["id"] == copied
+    table = run_monitor("story", str(copied), "--db", db_url).stdout.splitlines()
+    assert table[-2].split()[:2] == [str(original), "wire"] and "first stored" in table[-2]
+    assert table[-1].split()[0] == str(copied) and "original" in table[-1]
     listed = run_monitor("articles", "--json", "--db", db_url)
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(rows) == 1 and rows[0]["also_in"] == 1
@@ -226,3 +233,11 @@ def test_the_first_published_copy_is_the_original_whichever_was_crawled_first(si
     table = run_monitor("story", str(copied), "--db", db_url).stdout
     original_line = next(line for line in table.splitlines() if "original" in line.split())
     assert original_line.split()[0] == str(original)
+
+
+def test_the_story_table_labels_the_first_stored_copy_when_another_was_published_first() -> None:
+    story = {"story_id": 4, "original": {"id": 9}}
+    assert _copy_label({"id": 9, "similarity": 0.71}, story) == "original"
+    assert _copy_label({"id": 4, "similarity": None}, story) == "first stored"
+    assert _copy_label({"id": 12, "similarity": 0.8333}, story) == "0.83"
+    assert _copy_label({"id": 13, "similarity": None}, story) == ""

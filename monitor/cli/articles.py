@@ -88,9 +88,18 @@ def story_command(id_or_url: str, as_json: bool, db_url: str | None) -> None:
     click.echo(f"first seen {isoformat(story['first_seen'])}; {len(story['copies'])} copies in "
                f"{len(story['outlets'])} outlet(s): {', '.join(story['outlets'])}\n")
     echo_table(["id", "source", "published", "similarity", "title"],
-               [[c["id"], c["source"], isoformat(c["published"]) or "",
-                 "original" if c["id"] == story["original"]["id"] else c["similarity"], c["title"]]
+               [[c["id"], c["source"], isoformat(c["published"]) or "", _copy_label(c, story), c["title"]]
                 for c in story["copies"]], max_width=60)
+
+
+def _copy_label(copy: dict, story: dict) -> str:
+    """What the similarity column says of one copy: the original (first published), the first stored copy the
+    others were compared with (when it is not the original), or the similarity to the story's first copy."""
+    if copy["id"] == story["original"]["id"]:
+        return "original"
+    if copy["id"] == story["story_id"]:
+        return "first stored"
+    return "" if copy["similarity"] is None else f"{copy['similarity']:.2f}"
 
 
 COMMANDS = [articles_command, story_command]
