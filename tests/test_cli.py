@@ -26,6 +26,14 @@ def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list
 COMMANDS = all_commands()
 
 
+@pytest.fixture
+def created_db(db_url: str) -> str:
+    """A database made the way a user makes one before reading it: `monitor db upgrade`."""
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    return db_url
+
+
 def test_the_design_briefs_commands_exist() -> None:
     names = {path[0] for path in COMMANDS}
     assert {"demo", "crawl", "fetch", "extract", "lang", "tag", "articles", "db"} <= names
@@ -52,8 +60,8 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
         (["crawl", "--catalogue", "/no/such/catalogue.toml"], "catalogue file not found"),
     ],
 )
-def test_user_errors_are_one_line_and_nonzero(args: list[str], message: str, db_url: str) -> None:
-    result = run_monitor(*args, env={"MONITOR_DB_URL": db_url})
+def test_user_errors_are_one_line_and_nonzero(args: list[str], message: str, created_db: str) -> None:
+    result = run_monitor(*args, env={"MONITOR_DB_URL": created_db})
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -113,7 +121,7 @@ BAD_INPUT = [
     (["fetch", "ftp://example.com/x"], "not an absolute http(s) URL"),
     (["extract", "/no/such/file.html"], "no such file"),
     (["crawl", "--since", "2024-01-01"], "--backfill and --since DATE go together"),
-    (["crawl", "--backfill", "--since", "nope"], "not a date"),
+    (["crawl", "--backfill", "--since", "nope"], "Invalid value for --since: 'nope': expected a date"),
     (["crawl", "--set", "NOEQUALS"], "expected NAME=VALUE"),
     (["crawl", "--set", "DOWNLOAD_TIMEOUT=abc"], "DOWNLOAD_TIMEOUT='abc': expected a number"),
     (["crawl", "--set", "AUTOTHROTTLE_ENABLED=maybe"], "expected a flag"),
@@ -124,10 +132,10 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
-def test_bad_input_in_every_command_family_is_one_clear_line(args: list[str], message: str, db_url: str,
+def test_bad_input_in_every_command_family_is_one_clear_line(args: list[str], message: str, created_db: str,
                                                              tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, [a.replace("{tmp}", str(tmp_path)) for a in args],
-                                env={"MONITOR_DB_URL": db_url})
+                                env={"MONITOR_DB_URL": created_db})
     assert result.exit_code not in (0, None), result.output
     assert isinstance(result.exception, SystemExit)  # handled: a click error, not an escaped exception
     assert message in result.output and "Traceback" not in result.output
@@ -170,9 +178,9 @@ def test_extract_exits_zero_when_every_input_worked(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("since", ["2030-01-01", "1985-01-01", "1985-01-01T09:30:00+02:00"])
-def test_since_accepts_any_real_date(db_url: str, since: str) -> None:
+def test_since_accepts_any_real_date(created_db: str, since: str) -> None:
     for command in (["articles"], ["search", "otan"], ["export"], ["alerts", "inbox", "x"]):
-        result = CliRunner().invoke(cli, [*command, "--since", since], env={"MONITOR_DB_URL": db_url})
+        result = CliRunner().invoke(cli, [*command, "--since", since], env={"MONITOR_DB_URL": created_db})
         assert "--since" not in result.output, (command, result.output)
 
 
@@ -185,13 +193,14 @@ def test_since_accepts_any_real_date(db_url: str, since: str) -> None:
         (["story", "99999999999999999999999"], "no stored article '99999999999999999999999'"),
         (["articles", "--db", "/data/x.sqlite"], "'/data/x.sqlite' is not a database URL; for a SQLite file use "
                                                  "sqlite:////data/x.sqlite"),
-        (["articles", "--db", "sqlite:////nonexistent/x.sqlite"],
+        (["db", "upgrade", "--db", "sqlite:////nonexistent/x.sqlite"],
          "sqlite:////nonexistent/x.sqlite: cannot create the SQLite file there, /nonexistent is not a directory"),
+        (["articles", "--db", "sqlite:////nonexistent/x.sqlite"], "no database at /nonexistent/x.sqlite"),
         (["search", "x", "--db", "mysqll://host/db"], "unknown database kind 'mysqll'"),
     ],
 )
-def test_dates_ids_and_database_urls_are_named_in_errors(args: list[str], message: str, db_url: str) -> None:
-    result = CliRunner().invoke(cli, args, env={"MONITOR_DB_URL": db_url})
+def test_dates_ids_and_database_urls_are_named_in_errors(args: list[str], message: str, created_db: str) -> None:
+    result = CliRunner().invoke(cli, args, env={"MONITOR_DB_URL": created_db})
     assert result.exit_code not in (0, None) and isinstance(result.exception, SystemExit), result.output
     assert message in result.output and "OverflowError" not in result.output
 
@@ -211,3 +220,116 @@ def test_a_closed_pipe_ends_the_output_quietly(db_url: str) -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141, stderr
     assert stderr == ""
+
+
+# --- the database a command opens -------------------------------------------------------------
+def test_every_database_command_says_whether_it_creates_the_database() -> None:
+    """A new command with --db must be classified: may it start a new SQLite file, or must one exist?"""
+    from monitor.cli.options import CHECKED_BY_COMMAND, CREATES_DATABASE, NEEDS_DATABASE
+
+    def with_db(group: click.Group, prefix: tuple[str, ...] = ()) -> set[str]:
+        found = {" ".join(prefix)} if prefix and any(p.name == "db_url" for p in group.params) else set()
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found |= with_db(command, (*prefix, name))
+            elif any(p.name == "db_url" for p in command.params):
+                found.add(" ".join((*prefix, name)))
+        return found
+
+    sets = (CREATES_DATABASE, NEEDS_DATABASE, CHECKED_BY_COMMAND)
+    assert sum(map(len, sets)) == len(set().union(*sets)), "a command is in two sets"
+    assert set().union(*sets) == with_db(cli)
+
+
+READERS = [["articles"], ["story", "1"], ["search", "nato"], ["export"], ["status"], ["alerts", "list"],
+           ["alerts", "inbox", "x"], ["alerts", "feed", "x"], ["topics", "backtest", "nato"], ["db", "current"],
+           ["db", "prune", "--runs-older-than", "90d"], ["users", "list"], ["sources"], ["sources", "list"],
+           ["sources", "show", "b2"]]
+
+
+@pytest.mark.parametrize("args", READERS, ids=" ".join)
+def test_a_reading_command_does_not_create_a_mistyped_sqlite_file(args: list[str], tmp_path: Path) -> None:
+    missing = tmp_path / "typo.sqlite"
+    for env, extra in (({"MONITOR_DB_URL": None}, ["--db", f"sqlite:///{missing}"]),
+                       ({"MONITOR_DB_URL": f"sqlite:///{missing}"}, [])):
+        result = CliRunner().invoke(cli, [*args, *extra], env=env)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert (f"Error: no database at {missing} (a crawl or `monitor demo` or `monitor db upgrade` creates it)"
+                in result.output)
+        assert not missing.exists()
+
+
+def test_a_writing_command_still_creates_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    assert CliRunner().invoke(cli, ["db", "upgrade", "--db", url]).exit_code == 0
+    assert (tmp_path / "new.sqlite").is_file()
+    assert CliRunner().invoke(cli, ["articles", "--db", url]).exit_code == 0
+
+
+def test_the_default_database_is_checked_and_named(tmp_path: Path) -> None:
+    nowhere = tmp_path / "nonexistent"
+    env = {"MONITOR_DB_URL": None, "MONITOR_DATA_DIR": str(nowhere)}
+    read = CliRunner().invoke(cli, ["articles"], env=env)
+    assert read.exit_code == 1 and f"no database at {nowhere / 'monitor.sqlite'}" in read.output, read.output
+    assert "OperationalError" not in read.output
+    write = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
+    assert write.exit_code == 2 and "Invalid value for MONITOR_DATA_DIR" in write.output, write.output
+    assert f"{nowhere} is not a directory" in write.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://x/y", "'mysql://x/y': database kind 'mysql' is not supported (only sqlite:///FILE and "
+                        "postgresql+psycopg://user@host/db URLs are supported)"),
+        ("mysqll://x/y", "'mysqll://x/y': unknown database kind 'mysqll'"),
+        ("/data/x.sqlite", "'/data/x.sqlite' is not a database URL"),
+    ],
+)
+def test_a_database_url_error_names_where_the_url_came_from(url: str, message: str) -> None:
+    from_env = CliRunner().invoke(cli, ["articles"], env={"MONITOR_DB_URL": url})
+    assert from_env.exit_code == 2 and f"Invalid value for MONITOR_DB_URL (from the environment): {message}" \
+        in from_env.output, from_env.output
+    assert "'--db'" not in from_env.output and "ModuleNotFoundError" not in from_env.output
+    given = CliRunner().invoke(cli, ["articles", "--db", url], env={"MONITOR_DB_URL": None})
+    assert given.exit_code == 2 and f"Invalid value for '--db': {message}" in given.output, given.output
+
+
+def test_a_sqlite_url_naming_a_directory_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--db", f"sqlite:///{tmp_path}"])
+    assert result.exit_code == 2 and f"{tmp_path} is a directory, not a SQLite database file" in result.output
+
+
+# --- crawl's options -------------------------------------------------------------------------
+def test_a_replica_catalogue_without_base_url_is_refused_before_crawling(created_db: str) -> None:
+    from monitor.replica import CATALOGUE
+
+    result = CliRunner().invoke(cli, ["crawl", "--catalogue", str(CATALOGUE), "b2", "--db", created_db])
+    assert result.exit_code == 2, result.output
+    assert (f"Error: {CATALOGUE}: b2's feed URL still holds {{{{REPLICA}}}}: give --base-url http://HOST:PORT"
+            in result.output)
+    every = CliRunner().invoke(cli, ["crawl", "--catalogue", str(CATALOGUE), "--db", created_db])
+    assert every.exit_code == 2 and "(so do nato, eeas, defnews)" in every.output, every.output
+
+
+@pytest.mark.parametrize("base", ["foo", "ftp://127.0.0.1/", "http://", "http://127.0.0.1:port"])
+def test_base_url_must_be_an_http_url_with_a_host(base: str) -> None:
+    from monitor.replica import CATALOGUE
+
+    result = CliRunner().invoke(cli, ["crawl", "--catalogue", str(CATALOGUE), "--base-url", base, "b2"])
+    assert result.exit_code == 2 and f"Invalid value for '--base-url': {base!r}" in result.output, result.output
+
+
+@pytest.mark.parametrize(("since", "days"), [("7d", 7), ("24h", 1), ("2w", 14)])
+def test_backfill_since_takes_relative_ages(monkeypatch: pytest.MonkeyPatch, created_db: str, since: str,
+                                            days: int) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import monitor.crawl.runner
+
+    seen: list[dict] = []
+    monkeypatch.setattr(monitor.crawl.runner, "run_sources", lambda chosen, overrides: seen.append(overrides) or [])
+    result = CliRunner().invoke(cli, ["crawl", "uk-mod", "--backfill", "--since", since, "--db", created_db])
+    assert result.exit_code == 0, result.output
+    start = datetime.fromisoformat(seen[0]["MONITOR_SINCE"])
+    assert abs(datetime.now(timezone.utc) - timedelta(days=days) - start) < timedelta(minutes=5)

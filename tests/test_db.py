@@ -100,3 +100,15 @@ def test_processes_starting_together_on_a_new_postgresql_database_both_migrate(p
     engine = connect(postgres_url)
     assert current_revision(engine) == head_revision(engine)
     engine.dispose()
+
+
+def test_connect_without_create_refuses_a_missing_sqlite_file(tmp_path) -> None:
+    """A mistyped path must not become a new, empty database for a command that only reads."""
+    from monitor.db.engine import NoDatabaseError
+
+    missing = tmp_path / "typo.sqlite"
+    with pytest.raises(NoDatabaseError, match=f"^no database at {missing} \\(a crawl or `monitor demo`"):
+        connect(f"sqlite:///{missing}", create=False)
+    assert not missing.exists()
+    connect(f"sqlite:///{missing}")  # the default creates it, as crawls do
+    assert connect(f"sqlite:///{missing}", create=False).dialect.name == "sqlite"

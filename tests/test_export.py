@@ -105,3 +105,28 @@ def test_atom_links_only_http_urls() -> None:
     links = {e.find("a:title", ns).text: [l.get("href") for l in e.findall("a:link", ns)]
              for e in ET.fromstring(out.getvalue()).findall("a:entry", ns)}
     assert links == {"good": ["https://www.nato.int/a"], "bad": [], "data": []}
+
+
+def test_an_output_in_a_missing_directory_names_the_path_and_the_directory(tmp_path) -> None:
+    """Not the temporary file the export is first written to (`.x.csv.7e83rv0h.tmp`)."""
+    import pytest
+
+    from monitor.search.export import check_output
+
+    missing = tmp_path / "nonexistent" / "dir"
+    with pytest.raises(FileNotFoundError) as error:
+        check_output(str(missing / "x.csv"))
+    assert str(error.value) == f"{missing / 'x.csv'}: cannot write there, directory {missing} does not exist"
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError, match=f"{tmp_path / 'file'} is not a directory"):
+        check_output(str(tmp_path / "file" / "x.csv"))
+    check_output(str(tmp_path / "x.csv"))  # a folder that exists: nothing to say
+
+
+def test_export_to_a_missing_directory_names_the_users_path(any_db_url: str, tmp_path) -> None:
+    add_article(connect(any_db_url), "b2", "NATO in Iraq", "NATO Mission Iraq advises.")
+    target = tmp_path / "no" / "x.csv"
+    result = run_monitor("export", "-o", str(target), "--db", any_db_url)
+    assert result.returncode == 1
+    assert f"{target}: cannot write there, directory {target.parent} does not exist" in result.stderr
+    assert ".tmp" not in result.stderr and not target.parent.exists()

@@ -166,7 +166,9 @@ def test_sources_check_show_and_test(tmp_path: Path) -> None:
     bad.write_text('[[source]]\nname = "x"\nkind = "feed"\nstart_urls = ["https://a.eu"]\npoll_interval_minutes = 0\n')
     result = run_monitor("sources", "check", "--catalogue", str(bad))
     assert result.returncode == 1 and f"{bad}: entry 1 (x): field 'poll_interval_minutes'" in result.stderr
-    shown = run_monitor("sources", "show", "eeas-press", "--db", f"sqlite:///{tmp_path / 'm.sqlite'}")
+    db = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    assert run_monitor("db", "upgrade", "--db", db).returncode == 0
+    shown = run_monitor("sources", "show", "eeas-press", "--db", db)
     entry = json.loads(shown.stdout)
     assert entry["kind"] == "listing" and entry["selectors"]["teaser"] and entry["health"]["status"] == "unknown"
     tested = run_monitor("sources", "test", "defence24", "--json")
@@ -215,6 +217,74 @@ def test_an_outlet_whose_markup_changes_is_flagged_broken(tmp_path: Path, db_url
     row = json.loads(listed.stdout)
     assert row["status"] == "broken", row
     assert any("empty extractions jumped to 100%" in reason for reason in row["reasons"])
+
+
+def sources(*args: str, env: dict[str, str | None] | None = None):
+    """``monitor sources ARGS`` in this process (stdout and stderr apart)."""
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    return CliRunner().invoke(cli, ["sources", *args], env={"MONITOR_CATALOGUE": None, **(env or {})})
+
+
+@pytest.fixture
+def created_db(db_url: str) -> str:
+    assert run_monitor("db", "upgrade", "--db", db_url).returncode == 0
+    return db_url
+
+
+def test_the_groups_catalogue_applies_to_every_subcommand(created_db: str, tmp_path: Path) -> None:
+    from monitor.replica import CATALOGUE
+
+    checked = sources("--catalogue", str(CATALOGUE), "check")
+    assert checked.exit_code == 0 and checked.stdout == f"{CATALOGUE}: all entries valid\n", checked.output
+    listed = sources("--catalogue", str(CATALOGUE), "--db", created_db, "list", "--json")
+    assert [json.loads(line)["name"] for line in listed.stdout.splitlines()] == ["b2", "nato", "eeas", "defnews"]
+    shown = sources("--catalogue", str(CATALOGUE), "--db", created_db, "show", "b2")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["outlet"] == "B2 Bruxelles2 (replica)", shown.output
+    tested = sources("--catalogue", str(CATALOGUE), "test", "b2")  # found in the replica catalogue; no fixture
+    assert tested.exit_code == 1 and "source 'b2' has no replica fixture" in tested.output, tested.output
+    assert sources("--json", "--db", created_db, "list").stdout.startswith("{")
+    twice = sources("--catalogue", str(CATALOGUE), "check", "--catalogue", str(tmp_path / "other.toml"))
+    assert twice.exit_code == 2 and "--catalogue given twice" in twice.output, twice.output
+
+
+def test_sources_only_the_database_knows_are_listed_and_shown(created_db: str) -> None:
+    """`monitor demo` crawls the replica catalogue: its sources are in the database, not the bundled catalogue."""
+    from sqlalchemy import insert
+
+    from monitor.db import connect
+    from monitor.db.models import CrawlRun
+    from tests.test_search_fixtures import add_article
+
+    engine = connect(created_db)
+    add_article(engine, "b2", "Titre", "OTAN " * 20, language="fr")
+    with engine.begin() as connection:
+        connection.execute(insert(CrawlRun).values(run_key="r1", source="gone", started=NOW, finished=NOW,
+                                                   status="finished", stats={"monitor/listed": 3}))
+    rows = {row["name"]: row for row in map(json.loads, sources("list", "--json", "--db", created_db).stdout.splitlines())}
+    assert rows["b2"]["in_catalogue"] is False and rows["b2"]["reasons"][0].startswith("not in catalogue")
+    assert rows["gone"]["in_catalogue"] is False and rows["gone"]["runs"] == 1
+    assert rows["defense-news"]["in_catalogue"] is True
+    table = sources("--db", created_db)
+    assert any(line.startswith("b2 ") and "not in catalogue" in line for line in table.stdout.splitlines())
+    shown = sources("show", "b2", "--db", created_db)
+    assert shown.exit_code == 0, shown.output
+    entry = json.loads(shown.stdout)
+    assert entry["in_catalogue"] is False and entry["languages"] == [] and entry["health"]["last_article"]
+    unknown = sources("show", "nowhere", "--db", created_db)
+    assert unknown.exit_code == 1 and "unknown source 'nowhere'" in unknown.output
+
+
+def test_check_notes_missing_fixtures_only_for_the_bundled_catalogue(tmp_path: Path) -> None:
+    own = tmp_path / "own.toml"
+    append_entry(own, {"name": "our-outlet", "kind": "feed", "start_urls": ["https://n.eu/feed"]}, create=True)
+    checked = sources("check", "--catalogue", str(own))
+    assert checked.exit_code == 0 and checked.stderr == "", checked.stderr
+    asked = sources("check", "--catalogue", str(own), "--fixtures", str(tmp_path / "fx"))
+    assert asked.exit_code == 0
+    assert asked.stderr == f"note: our-outlet: no replica fixture at {tmp_path / 'fx' / 'our-outlet'} (tests will fail)\n"
 
 
 @pytest.mark.parametrize("concurrency, total", [(1, 4), (6, 6)])

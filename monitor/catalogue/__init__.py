@@ -263,6 +263,14 @@ def find_source(sources: list[Source], name: str) -> Source:
     raise CatalogueError(f"unknown source {name!r} (known: {known})")
 
 
+def unfilled(sources: list[Source]) -> list[Source]:
+    """The sources whose start URLs still hold ``{{REPLICA}}``: a replica catalogue loaded without a base URL.
+
+    Why: crawled as is, each start URL fails deep inside Scrapy ("Missing scheme in request url").
+    """
+    return [s for s in sources if any(REPLICA_PLACEHOLDER in url for url in s.start_urls)]
+
+
 def check_catalogue(path: Path | None = None) -> list[str]:
     """Every problem in a catalogue file, one message per bad entry (``load_catalogue`` stops at the first).
 

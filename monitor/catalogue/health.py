@@ -191,3 +191,20 @@ def source_health(engine: Engine, names: Iterable[str], *, now: datetime | None 
             runs = [RunRecord(r.started, r.status, r.stats or {}) for r in rows]
             result[name] = assess(runs, dates, now=now)
     return result
+
+
+def stored_sources(engine: Engine) -> dict[str, dict[str, Any]]:
+    """Every source the database knows, by name: its ``sources`` row (outlet, kind, languages; set when an
+    article was stored) or only its ``crawl_runs`` rows (``{}``).
+
+    Why: a database crawled from another catalogue (``monitor demo`` crawls the replica's) must not look
+    "never crawled"; ``monitor sources`` lists these beside the catalogue's entries.
+    """
+    from monitor.db.models import CrawlRun, Source
+
+    with engine.connect() as connection:
+        known = {row.name: {"outlet": row.outlet, "kind": row.kind, "languages": list(row.languages or [])}
+                 for row in connection.execute(select(Source.name, Source.outlet, Source.kind, Source.languages))}
+        for name in connection.execute(select(CrawlRun.source).distinct()).scalars():
+            known.setdefault(name, {})
+    return dict(sorted(known.items()))

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.catalogue import catalogue_path, find_source, load_catalogue
+from monitor.catalogue import REPLICA_PLACEHOLDER, Source, catalogue_path, find_source, load_catalogue, unfilled
+from monitor.cli.articles import parse_since
 from monitor.cli.output import echo_json, echo_table
-from monitor.cli.options import DB_OPTION
+from monitor.cli.options import BASE_URL_OPTION, DB_OPTION
 from monitor.cli.set_option import parse_set_options
 
 if TYPE_CHECKING:
@@ -45,12 +46,12 @@ def demo_command(ctx: click.Context, db_url: str | None, as_json: bool) -> None:
 @click.argument("sources", nargs=-1)
 @click.option("--catalogue", type=click.Path(dir_okay=False, path_type=Path), envvar="MONITOR_CATALOGUE",
               help="Catalogue file (default: MONITOR_CATALOGUE or the bundled catalogue).")
-@click.option("--base-url", help="Replace {{REPLICA}} in catalogue URLs with this base URL (offline replicas).")
+@BASE_URL_OPTION
 @DB_OPTION
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting.")
 @click.option("--backfill", is_flag=True,
               help="Fetch history: ignore stored HTTP validators and page listings back to --since.")
-@click.option("--since", metavar="DATE", help="With --backfill: how far back (ISO date, e.g. 2024-01-01).")
+@click.option("--since", metavar="DATE", help="With --backfill: how far back (7d, 24h, 2w or a date, e.g. 2024-01-01).")
 @click.option("--progress", is_flag=True,
               help="Print a one-line status (pages, items, rate, queue, ETA) to stderr every 5 s "
                    "(--set MONITOR_PROGRESS=SECONDS for another interval).")
@@ -67,18 +68,19 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
     Exit status:
       0  every run finished without errors
       1  nothing was crawled: unknown source, invalid or empty catalogue
-      2  nothing was crawled: bad option (usage error)
+      2  nothing was crawled: bad option (usage error), or catalogue URLs that
+         still hold {{REPLICA}} without --base-url
       3  the crawl ran, but some source's run had errors (a feed, sitemap or listing
          failed, pages were lost to timeouts or server errors, articles could not be
          stored): its JSON says "status": "finished_with_errors"; the log says why
     """
     from monitor.crawl.runner import run_sources
-    from monitor.dates import parse_datetime
 
     entries = load_catalogue(catalogue, base_url=base_url)
     if not entries:
         raise click.ClickException(f"{catalogue or catalogue_path()}: no [[source]] entries: nothing to crawl")
     chosen = [find_source(entries, name) for name in sources] if sources else entries
+    _refuse_placeholders(catalogue or catalogue_path(), chosen)
     overrides: dict[str, object] = {"LOG_LEVEL": ctx.obj["log_level"]}
     if catalogue:
         overrides["MONITOR_CATALOGUE"] = str(catalogue)
@@ -87,9 +89,8 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
     if backfill or since:
         if not (backfill and since):
             raise click.UsageError("--backfill and --since DATE go together (how far back to crawl)")
-        start = parse_datetime(since)
-        if start is None:
-            raise click.BadParameter(f"{since!r}: not a date (e.g. 2024-01-01)", param_hint="--since")
+        start = parse_since(since, param_hint="--since")  # 7d, 24h, 2w or a date, as every --since
+        assert start is not None  # since is not empty here
         overrides.update(MONITOR_BACKFILL=True, MONITOR_SINCE=start.isoformat())
     if progress:
         overrides["MONITOR_PROGRESS"] = 5
@@ -106,6 +107,18 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         click.echo(f"Error: {unstored} articles could not be stored (see the log); "
                    "they were not marked seen, so the next crawl fetches them again", err=True)
     exit_if_runs_failed(ctx, runs)
+
+
+def _refuse_placeholders(catalogue: Path, chosen: list[Source]) -> None:
+    """A usage error before anything is crawled when a chosen source's URL still holds ``{{REPLICA}}``
+    (a replica catalogue without --base-url): otherwise each fails inside Scrapy with a traceback."""
+    left = unfilled(chosen)
+    if not left:
+        return
+    what = {"feed": "feed URL", "sitemap": "sitemap URL"}.get(left[0].kind, "start URL")
+    others = f" (so do {', '.join(s.name for s in left[1:])})" if left[1:] else ""
+    raise click.UsageError(f"{catalogue}: {left[0].name}'s {what} still holds {REPLICA_PLACEHOLDER}{others}: "
+                           "give --base-url http://HOST:PORT")
 
 
 def exit_if_runs_failed(ctx: click.Context, runs: list[RunSummary]) -> None:

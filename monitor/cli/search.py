@@ -106,11 +106,13 @@ def write_atomically(output: str, write) -> int:
 def export_command(fmt, query, since, languages, topics, sources, db_url, with_text, output):
     """Stream stored articles as CSV, JSON Lines or Atom (no row cap)."""
     from monitor.db import connect
-    from monitor.search.export import export
+    from monitor.search.export import check_output, export
     from monitor.topics import compile_query
 
     if query:
         compile_query(query)  # a syntax error must not touch the output file
+    if output:
+        check_output(output)  # names the user's path, not the temporary file, before the database is read
     engine = connect(db_url)
     filters = _filters(engine, since, languages, topics, sources, query)
     if output:

@@ -8,21 +8,48 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from monitor.catalogue import catalogue_path, check_catalogue, find_source, load_catalogue, read_entries
+from monitor.catalogue import Source, catalogue_path, check_catalogue, find_source, load_catalogue, read_entries
 from monitor.cli.output import echo_json, echo_table
 from monitor.cli.options import DB_OPTION
 
 CATALOGUE_OPTION = click.option(
     "--catalogue", type=click.Path(dir_okay=False, path_type=Path), envvar="MONITOR_CATALOGUE",
     help="Catalogue file (default: MONITOR_CATALOGUE or the bundled catalogue).")
+NOT_IN_CATALOGUE = "not in catalogue"  # stored articles or crawl runs, but no entry in this catalogue
 
 
 def _health(db_url: str | None, names: list[str]) -> dict[str, Any]:
     from monitor.catalogue.health import source_health
     from monitor.db import connect
 
-    return source_health(connect(db_url), names)
+    return source_health(connect(db_url, create=False), names)
+
+
+def _stored(db_url: str | None) -> dict[str, dict[str, Any]]:
+    """The sources the database has rows for (``monitor.catalogue.health.stored_sources``)."""
+    from monitor.catalogue.health import stored_sources
+    from monitor.db import connect
+
+    return stored_sources(connect(db_url, create=False))
+
+
+def _from_group(ctx: click.Context, name: str, value: Any) -> Any:
+    """Option ``name`` of a subcommand, or the group's when it was given there: ``monitor sources
+    --catalogue FILE check`` checks FILE, as ``monitor sources check --catalogue FILE`` does.
+
+    Given on both sides with different values, the command is ambiguous: a usage error naming both.
+    """
+    group = ctx.parent
+    if group is None or group.get_parameter_source(name) != ParameterSource.COMMANDLINE:
+        return value
+    given = group.params[name]
+    if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE and value != given:
+        flag = next(p.opts[0] for p in ctx.command.params if p.name == name)
+        raise click.UsageError(f"{flag} given twice, {given} before `{ctx.info_name}` and {value} after it: "
+                               "give it once")
+    return given
 
 
 @click.group("sources", invoke_without_command=True)
@@ -31,7 +58,10 @@ def _health(db_url: str | None, names: list[str]) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.pass_context
 def sources_group(ctx: click.Context, catalogue: Path | None, db_url: str | None, as_json: bool) -> None:
-    """The source catalogue and each source's health (same as `monitor sources list`)."""
+    """The source catalogue and each source's health (same as `monitor sources list`).
+
+    --catalogue, --db and --json given here apply to the subcommand too.
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(list_command, catalogue=catalogue, db_url=db_url, as_json=as_json)
 
@@ -40,16 +70,29 @@ def sources_group(ctx: click.Context, catalogue: Path | None, db_url: str | None
 @CATALOGUE_OPTION
 @DB_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
-def list_command(catalogue: Path | None, db_url: str | None, as_json: bool) -> None:
-    """List sources with kind, languages, status, last success and articles per day."""
+@click.pass_context
+def list_command(ctx: click.Context, catalogue: Path | None, db_url: str | None, as_json: bool) -> None:
+    """List sources with kind, languages, status, last success and articles per day.
+
+    Sources the database has articles or crawl runs for but the catalogue lacks (crawled from
+    another catalogue, or removed from this one) are listed too, marked "not in catalogue".
+    """
+    catalogue, db_url = _from_group(ctx, "catalogue", catalogue), _from_group(ctx, "db_url", db_url)
+    as_json = _from_group(ctx, "as_json", as_json)
     sources = load_catalogue(catalogue)
-    health = _health(db_url, [s.name for s in sources])
+    entries = {s.name: {"outlet": s.outlet, "kind": s.kind, "languages": list(s.languages),
+                        "poll_interval_minutes": s.poll_interval_minutes, "in_catalogue": True} for s in sources}
+    for name, stored in _stored(db_url).items():
+        entries.setdefault(name, {"outlet": stored.get("outlet", name), "kind": stored.get("kind", "-"),
+                                  "languages": stored.get("languages", []), "poll_interval_minutes": None,
+                                  "in_catalogue": False})
+    health = _health(db_url, list(entries))
     rows = []
-    for source in sources:
-        h = health[source.name]
-        rows.append({"name": source.name, "outlet": source.outlet, "kind": source.kind,
-                     "languages": list(source.languages), "poll_interval_minutes": source.poll_interval_minutes,
-                     **h.as_dict()})
+    for name, entry in entries.items():
+        h = health[name].as_dict()
+        if not entry["in_catalogue"]:
+            h["reasons"] = [NOT_IN_CATALOGUE] + h["reasons"]
+        rows.append({"name": name, **entry, **h})
     if as_json:
         for row in rows:
             echo_json(row)
@@ -64,10 +107,19 @@ def list_command(catalogue: Path | None, db_url: str | None, as_json: bool) -> N
 @click.argument("name")
 @CATALOGUE_OPTION
 @DB_OPTION
-def show_command(name: str, catalogue: Path | None, db_url: str | None) -> None:
-    """Print one source's catalogue entry and health as JSON."""
-    source = find_source(load_catalogue(catalogue), name)
-    entry = asdict(source)
+@click.pass_context
+def show_command(ctx: click.Context, name: str, catalogue: Path | None, db_url: str | None) -> None:
+    """Print one source's catalogue entry and health as JSON (for a source only the database knows:
+    what it stored about it, with "in_catalogue": false)."""
+    catalogue, db_url = _from_group(ctx, "catalogue", catalogue), _from_group(ctx, "db_url", db_url)
+    sources = load_catalogue(catalogue)
+    if any(s.name == name for s in sources):
+        entry = {**asdict(find_source(sources, name)), "in_catalogue": True}
+    else:
+        stored = _stored(db_url)
+        if name not in stored:
+            find_source(sources, name)  # raises: unknown source, with the catalogue's names
+        entry = {"name": name, **stored[name], "in_catalogue": False}
     entry["health"] = _health(db_url, [name])[name].as_dict()
     echo_json(entry, pretty=True)
 
@@ -75,12 +127,15 @@ def show_command(name: str, catalogue: Path | None, db_url: str | None) -> None:
 @sources_group.command("check")
 @click.argument("name", required=False)
 @CATALOGUE_OPTION
-def check_command(name: str | None, catalogue: Path | None) -> None:
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), envvar="MONITOR_FIXTURES",
+              help="Also note entries without a replica fixture in this directory (always done, in "
+                   "tests/fixtures/outlets, for the bundled catalogue).")
+@click.pass_context
+def check_command(ctx: click.Context, name: str | None, catalogue: Path | None, fixtures: Path | None) -> None:
     """Validate catalogue entries (all, or NAME): fields, selectors, spider kinds, fixtures."""
-    from monitor.catalogue.fixtures import fixture_path
     from spiders.kinds import spider_class_for
 
-    path = Path(catalogue or catalogue_path())
+    path = Path(_from_group(ctx, "catalogue", catalogue) or catalogue_path())
     if not read_entries(path):  # a file that cannot be read is one error naming it, not "1 invalid entry"
         raise click.ClickException(f"{path}: no [[source]] entries")
     problems = check_catalogue(path)
@@ -94,8 +149,7 @@ def check_command(name: str | None, catalogue: Path | None) -> None:
                     spider_class_for(source)
                 except ValueError as exc:
                     problems.append(str(exc))
-            if not fixture_path(source.name).is_dir():
-                notes.append(f"{source.name}: no replica fixture at {fixture_path(source.name)} (tests will fail)")
+        notes = _missing_fixtures(path, chosen, fixtures)
     elif name:
         problems = [p for p in problems if f"({name})" in p] or problems
     for note in notes:
@@ -105,6 +159,18 @@ def check_command(name: str | None, catalogue: Path | None) -> None:
             click.echo(problem, err=True)
         raise click.ClickException(f"{len(problems)} invalid catalogue entr{'y' if len(problems) == 1 else 'ies'}")
     click.echo(f"{path}: {'entry ' + name if name else 'all entries'} valid")
+
+
+def _missing_fixtures(path: Path, sources: list[Source], fixtures: Path | None) -> list[str]:
+    """A note per source without a replica fixture: for the bundled catalogue (its tests crawl every
+    outlet's fixture) or with --fixtures DIR; a deployment's own catalogue has no fixtures to miss."""
+    from monitor.catalogue import BUNDLED_CATALOGUE
+    from monitor.catalogue.fixtures import fixture_path
+
+    if fixtures is None and path.resolve() != BUNDLED_CATALOGUE.resolve():
+        return []
+    return [f"{s.name}: no replica fixture at {fixture_path(s.name, fixtures)} (tests will fail)"
+            for s in sources if not fixture_path(s.name, fixtures).is_dir()]
 
 
 @sources_group.command("test")
@@ -119,7 +185,7 @@ def test_command(ctx: click.Context, name: str, catalogue: Path | None, fixtures
     """Crawl NAME's replica fixture offline (loopback, temporary database) and report field coverage."""
     from monitor.catalogue.coverage import test_source
 
-    source = find_source(load_catalogue(catalogue), name)
+    source = find_source(load_catalogue(_from_group(ctx, "catalogue", catalogue)), name)
     with tempfile.TemporaryDirectory() as tmp:
         report = test_source(source, fixtures, db_url=f"sqlite:///{Path(tmp) / 'test.sqlite'}",
                              log_level=ctx.obj["log_level"])
@@ -148,7 +214,8 @@ def test_command(ctx: click.Context, name: str, catalogue: Path | None, fixtures
 @click.option("--new", "create", is_flag=True,
               help="Start the catalogue file if it does not exist (otherwise a missing file is an error).")
 @CATALOGUE_OPTION
-def add_command(name: str, feed_url: str | None, kind: str | None, start_urls: tuple[str, ...], outlet: str | None,
+@click.pass_context
+def add_command(ctx: click.Context, name: str, feed_url: str | None, kind: str | None, start_urls: tuple[str, ...], outlet: str | None,
                 languages: tuple[str, ...], homepage: str | None, poll_interval_minutes: int | None,
                 selectors: tuple[str, ...], paywall: bool, create: bool, catalogue: Path | None) -> None:
     """Add a source entry to the catalogue file, validated (one command for an outlet with a feed)."""
@@ -173,7 +240,7 @@ def add_command(name: str, feed_url: str | None, kind: str | None, start_urls: t
         if any(not sep or not key for key, sep, _ in pairs):
             raise click.BadParameter("expected FIELD=SELECTOR", param_hint="--selector")
         entry["selectors"] = {key: value for key, _, value in pairs}
-    path = Path(catalogue or catalogue_path())
+    path = Path(_from_group(ctx, "catalogue", catalogue) or catalogue_path())
     existing = load_catalogue(path) if path.exists() else []
     source = append_entry(path, entry, create=create)
     for other in existing:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine
@@ -14,6 +16,21 @@ from monitor.search.fulltext import Filters, iter_search
 
 FORMATS = ("csv", "jsonl", "atom")
 CSV_COLUMNS = ["id", "story_id", "published", "source", "outlet", "language", "title", "url", "topics"]
+
+
+def check_output(output: str) -> None:
+    """Raise an ``OSError`` naming ``output`` and its folder when the export could not be written there.
+
+    Why: the file is written beside ``output`` under a temporary name and renamed at the end, so the
+    system's own error would name that temporary file, and only after the database was read.
+    """
+    folder = Path(os.path.realpath(output)).parent
+    if not folder.exists():
+        raise FileNotFoundError(f"{output}: cannot write there, directory {folder} does not exist")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{output}: cannot write there, {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"{output}: cannot write there, directory {folder} is not writable")
 
 
 def _rows(engine: Engine, query: str | None, filters: Filters, with_text: bool) -> Iterator[dict[str, Any]]:
