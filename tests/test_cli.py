@@ -333,3 +333,39 @@ def test_backfill_since_takes_relative_ages(monkeypatch: pytest.MonkeyPatch, cre
     assert result.exit_code == 0, result.output
     start = datetime.fromisoformat(seen[0]["MONITOR_SINCE"])
     assert abs(datetime.now(timezone.utc) - timedelta(days=days) - start) < timedelta(minutes=5)
+
+
+def test_json_is_indented_for_a_terminal_and_one_line_for_a_pipe(tmp_path: Path) -> None:
+    """``alerts add`` (and every single-document JSON output) as a person at a terminal reads it."""
+    import os
+    import pty
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    piped = run_monitor("alerts", "add", "piped", "nato", "--db", url)
+    assert piped.returncode == 0 and len(piped.stdout.splitlines()) == 1
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "monitor", "alerts", "add", "shown", "nato", "--db", url],
+                              stdout=follower, stderr=subprocess.PIPE, cwd=REPO, timeout=120)
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while chunk := _read_or_eof(leader):
+            shown += chunk
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    assert done.returncode == 0, done.stderr
+    text = shown.decode().replace("\r\n", "\n")
+    assert text.startswith('{\n  "id": 2,\n  "name": "shown"') and json.loads(text)["name"] == "shown"
+
+
+def _read_or_eof(fd: int) -> bytes:
+    """Up to 64 KiB from a pty, or b"" once the other side is closed (Linux raises EIO there)."""
+    import os
+
+    try:
+        return os.read(fd, 65536)
+    except OSError:
+        return b""

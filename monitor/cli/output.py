@@ -24,7 +24,10 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, default=_default, indent=indent)
 
 
-def echo_json(value: Any, *, pretty: bool = False) -> None:
+def echo_json(value: Any, *, pretty: bool | None = None) -> None:
+    """One JSON document: indented for a person at a terminal (or when ``pretty``), one line for a pipe."""
+    if pretty is None:
+        pretty = sys.stdout.isatty()
     click.echo(dumps(value, indent=2 if pretty else None))
 
 
