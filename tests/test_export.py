@@ -130,3 +130,95 @@ def test_export_to_a_missing_directory_names_the_users_path(any_db_url: str, tmp
     assert result.returncode == 1
     assert f"{target}: cannot write there, directory {target.parent} does not exist" in result.stderr
     assert ".tmp" not in result.stderr and not target.parent.exists()
+
+
+def _story_with_a_copy(engine) -> tuple[int, int]:
+    """An original (two authors, two topics, a description) and a duplicate of it; returns their ids."""
+    from sqlalchemy import update
+
+    from monitor.db.models import Article
+
+    original = add_article(engine, "b2", "L'OTAN en Irak", "La mission de l'OTAN en Irak " * 40, language="fr",
+                           topics=("nato", "nato-iraq-mission"), url="https://b2.example/a?utm_source=x")
+    copy = add_article(engine, "wire", "OTAN: Irak", "La mission de l'OTAN en Irak " * 40, language="fr",
+                       story_id=original)
+    with engine.begin() as connection:
+        connection.execute(update(Article).where(Article.id == original).values(
+            authors=["Nicolas Gros-Verheyde", "Smith, Jr."], canonical_url="https://b2.example/a",
+            description="La mission <b>de conseil</b> & formation."))
+        connection.execute(update(Article).where(Article.id == copy).values(duplicate_of=original))
+    return original, copy
+
+
+def test_csv_and_jsonl_carry_every_field_and_keep_the_old_columns_first(any_db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from monitor.search.export import CSV_COLUMNS, FIELDS
+
+    original, copy = _story_with_a_copy(connect(any_db_url))
+    env = {"MONITOR_DB_URL": any_db_url}
+    csv_out = CliRunner().invoke(cli, ["export", "--format", "csv"], env=env)
+    assert csv_out.exit_code == 0, csv_out.output
+    reader = csv.DictReader(io.StringIO(csv_out.output))
+    old = ["id", "story_id", "published", "source", "outlet", "language", "title", "url", "topics"]
+    assert reader.fieldnames == CSV_COLUMNS and CSV_COLUMNS[:9] == old
+    assert set(CSV_COLUMNS) | {"text"} == set(FIELDS)
+    rows = {int(r["id"]): r for r in reader}
+    assert rows[original]["authors"] == "Nicolas Gros-Verheyde; Smith, Jr."
+    assert rows[original]["topics"] == "nato; nato-iraq-mission"
+    assert rows[original]["canonical_url"] == "https://b2.example/a"
+    assert rows[original]["url"] == "https://b2.example/a?utm_source=x"
+    assert rows[copy]["duplicate_of"] == str(original) and rows[original]["duplicate_of"] == ""
+    assert rows[copy]["story_id"] == str(original)
+    for row in rows.values():
+        assert row["published"].endswith("+00:00") and row["fetched"].endswith("+00:00")
+    lines = CliRunner().invoke(cli, ["export", "--format", "jsonl", "--text"], env=env).output.splitlines()
+    records = {r["id"]: r for r in map(json.loads, lines)}
+    assert all(list(r) == list(FIELDS) for r in records.values())
+    assert records[original]["authors"] == ["Nicolas Gros-Verheyde", "Smith, Jr."]
+    assert records[copy]["duplicate_of"] == original and records[copy]["authors"] == []
+    assert records[original]["text"].startswith("La mission")
+    plain = json.loads(CliRunner().invoke(cli, ["export", "--format", "jsonl"], env=env).output.splitlines()[0])
+    assert "text" not in plain and "summary" not in plain
+
+
+def test_atom_export_names_its_query_and_filters_and_has_summaries_and_authors(any_db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    original, copy = _story_with_a_copy(connect(any_db_url))
+    env = {"MONITOR_DB_URL": any_db_url}
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    result = CliRunner().invoke(cli, ["export", "--format", "atom", "--query", "otan", "--source", "b2",
+                                      "--lang", "FR"], env=env)
+    assert result.exit_code == 0, result.output
+    feed = ET.fromstring(result.output)
+    assert feed.findtext("a:title", namespaces=ns) == "monitor export: otan (source b2; lang fr)"
+    [entry] = feed.findall("a:entry", ns)
+    assert entry.findtext("a:summary", namespaces=ns) == "La mission <b>de conseil</b> & formation."
+    assert [a.findtext("a:name", namespaces=ns) for a in entry.findall("a:author", ns)] == [
+        "Nicolas Gros-Verheyde", "Smith, Jr."]
+    everything = ET.fromstring(CliRunner().invoke(cli, ["export", "--format", "atom"], env=env).output)
+    assert everything.findtext("a:title", namespaces=ns) == "monitor export: all"
+    summaries = {e.findtext("a:id", namespaces=ns): e.findtext("a:summary", namespaces=ns)
+                 for e in everything.findall("a:entry", ns)}
+    without_description = summaries[f"urn:monitor:article:{copy}"]  # the text's start, cut at a word
+    assert without_description.startswith("La mission de l'OTAN") and without_description.endswith("…")
+    assert 250 <= len(without_description) <= 301
+
+
+def test_atom_drops_characters_xml_cannot_hold() -> None:
+    """A control byte in a crawled page must not make the whole feed unparseable."""
+    from monitor.search.atom import write_feed
+
+    out = io.StringIO()
+    write_feed(out, feed_id="urn:x", title="t", entries=[
+        {"id": "urn:a", "title": "bell\x07 and nul\x00", "url": "", "published": None, "summary": "form\x0cfeed",
+         "authors": ["A\x01nne", "  "]}])
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entry = ET.fromstring(out.getvalue()).find("a:entry", ns)
+    assert entry.findtext("a:title", namespaces=ns) == "bell and nul"
+    assert entry.findtext("a:summary", namespaces=ns) == "formfeed"
+    assert [a.findtext("a:name", namespaces=ns) for a in entry.findall("a:author", ns)] == ["Anne"]

@@ -73,3 +73,42 @@ def test_a_one_off_fetch_does_not_count_toward_source_health(replica: ReplicaSer
     assert failed.returncode != 0
     fetch(truth_url(replica.base_url, TRUTH_ARTICLES[0]), db_url)
     assert crawl_runs(db_url) == 0
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_404_is_one_line_naming_the_url_once(replica: ReplicaServer, db_url: str) -> None:
+    url = replica.base_url + "/nato/no-such-page.html"
+    result = run_monitor("fetch", url, "--db", db_url)
+    assert result.returncode == 1
+    assert result.stderr == f"Error: could not fetch {url}: HTTP 404\n"
+
+
+def test_a_refused_connection_is_one_line_and_scrapy_says_more_with_v(db_url: str) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/x.html"
+    result = run_monitor("fetch", url, "--db", db_url)
+    assert result.returncode == 1
+    assert result.stderr == f"Error: could not fetch {url}: connection refused\n"
+    verbose = run_monitor("-v", "fetch", url, "--db", db_url)
+    assert "Gave up retrying" in verbose.stderr and "fetch failed" in verbose.stderr
+    assert verbose.stderr.splitlines()[-1] == f"Error: could not fetch {url}: connection refused"
+
+
+def test_failure_reasons_drop_the_repeated_url_and_twisted_wording() -> None:
+    from monitor.crawl.fetch import _reason
+
+    url = "https://www.nato.int/a.htm?utm_source=x"
+    assert _reason(f"{url}: HTTP 404", url) == "HTTP 404"
+    assert _reason("https://nato.int/a.htm: HTTP 410", url) == "HTTP 410"  # the same page, canonically
+    assert _reason("https://www.nato.int/b.htm: HTTP 404", url) == "https://www.nato.int/b.htm: HTTP 404"
+    assert _reason(f"{url}: DNS lookup failed: no results for hostname lookup: www.nato.int.", url) == (
+        "DNS lookup failed")
+    assert _reason(f"{url}: TCP connection timed out: 110: Connection timed out.", url) == "timed out"
+    assert _reason("no article produced", url) == "no article produced"
+    assert _reason("extract_article: input is empty", url) == "extract_article: input is empty"

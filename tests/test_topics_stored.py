@@ -86,3 +86,27 @@ def test_topics_commands(db_url: str, tmp_path) -> None:
     assert bad.exit_code != 0 and "line 1, column" in bad.output
     retagged = json.loads(runner.invoke(cli, ["topics", "retag", "--db", db_url]).output)
     assert retagged["retagged"] == 4 and retagged["remaining"] == 0
+
+
+def test_backtest_lists_ids_newest_published_first_and_undated_last(db_url: str) -> None:
+    """Stored out of publication order (a backfill, a late feed): the listing still reads newest first."""
+    store = ArticleStore(connect(db_url))
+    source_id = store.source_id(SourceInfo("wire", "Wire", "feed"))
+    ages = [40, None, 5, 20]  # days old, in storage (id) order; None: a page without a date
+    for n, age in enumerate(ages):
+        store.add({"id": store.new_id(), "source_id": source_id, "url": f"https://wire.eu/{n}",
+                   "canonical_url": f"https://wire.eu/{n}", "content_hash": f"h{n}", "title": f"NATO story {n}",
+                   "authors": [], "published": None if age is None else NOW - timedelta(days=age), "fetched": NOW,
+                   "language": "en", "text": "NATO allies met in Brussels.", "topics": []})
+    store.flush()
+    runner = CliRunner()
+    lines = runner.invoke(cli, ["topics", "backtest", "nato", "--since", "365d", "--json", "--db", db_url]).output
+    records = [json.loads(line) for line in lines.splitlines()]
+    assert [r["title"] for r in records] == ["NATO story 2", "NATO story 3", "NATO story 0", "NATO story 1"]
+    assert {"id", "title", "url", "published", "source", "language", "evidence"} <= set(records[0])
+    table = runner.invoke(cli, ["topics", "backtest", "nato", "--since", "365d", "--db", db_url])
+    assert table.exit_code == 0, table.output
+    header, _rule, *rows = table.output.splitlines()[:6]
+    assert header.split()[:2] == ["id", "published"]
+    assert [int(row.split()[0]) for row in rows] == [r["id"] for r in records]
+    assert rows[-1].split()[1] == "wire"  # the undated one: an empty published cell

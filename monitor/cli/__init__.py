@@ -38,11 +38,37 @@ class MonitorGroup(click.Group):
         except USER_ERRORS as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise click.ClickException(f"{exc}") from exc
+            raise click.ClickException(f"{exc}{_source_excerpt(exc)}") from exc
         except Exception as exc:  # database errors and the like: say what, not where
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             raise click.ClickException(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+
+
+EXCERPT_WIDTH = 72
+
+
+def _source_excerpt(exc: BaseException) -> str:
+    """For an error that knows its source text and position (``QuerySyntaxError``): the offending line
+    and a caret under the column, on lines after the message, as a compiler shows it; else nothing.
+
+    Why: "column 37" alone makes the user count characters; the first line stays the message (tests and
+    scripts read it).  A long line is cut to a window around the column, marked with "...".
+    """
+    from monitor.topics import QuerySyntaxError
+
+    if not isinstance(exc, QuerySyntaxError) or not exc.source or exc.line < 1 or exc.column < 1:
+        return ""  # raised without its source (a few checks after parsing): the message alone
+    lines = exc.source.split("\n")
+    if exc.line > len(lines):
+        return ""
+    text, column = lines[exc.line - 1].rstrip("\r"), exc.column
+    start = max(0, min(column - 1 - EXCERPT_WIDTH // 2, len(text) - EXCERPT_WIDTH))
+    shown = ("..." if start else "") + text[start : start + EXCERPT_WIDTH] + (
+        "..." if start + EXCERPT_WIDTH < len(text) else "")
+    before = ("..." if start else "") + text[start : column - 1]
+    pad = "".join("\t" if c == "\t" else " " for c in before)  # a tab above keeps the caret aligned
+    return f"\n  {shown}\n  {pad}^"
 
 
 def _quiet_broken_pipe() -> None:

@@ -149,9 +149,14 @@ def _what_failed(run: RunSummary) -> str:
 def fetch_command(ctx: click.Context, url: str, as_json: bool, no_store: bool, db_url: str | None) -> None:
     """Fetch one URL through the whole pipeline and print the record: url, canonical_url,
     source, title, authors, published, language, topics, story_id, duplicate_of, text."""
-    from monitor.crawl.fetch import fetch_page
+    from monitor.crawl.fetch import FetchError, fetch_page
 
-    record = fetch_page(url, store=not no_store, db_url=db_url, log_level=ctx.obj["log_level"])
+    try:
+        record = fetch_page(url, store=not no_store, db_url=db_url, log_level=ctx.obj["log_level"])
+    except FetchError as exc:  # a user's URL that failed: one line, without the class name other errors get
+        if ctx.obj.get("debug"):
+            raise
+        raise click.ClickException(str(exc)) from exc
     if as_json:
         echo_json(record)
         return

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -98,13 +101,29 @@ def backtest_command(query: str, since: str, as_json: bool, db_url: str | None) 
     from monitor.topics.stored import backtest
 
     compiled = compile_query(query)  # a syntax error names line and column
-    matches = backtest(connect(db_url), compiled, since=parse_since(since))
+    matches = newest_first(backtest(connect(db_url), compiled, since=parse_since(since)))
     if as_json:
         echo_jsonl({**m, "published": isoformat(m["published"])} for m in matches)
         return
-    rows = [[isoformat(m["published"]) or "", m["source"], m["language"], m["title"]] for m in matches]
-    echo_table(["published", "source", "lang", "title"], rows)
+    rows = [[m["id"], isoformat(m["published"]) or "", m["source"], m["language"], m["title"]] for m in matches]
+    echo_table(["id", "published", "source", "lang", "title"], rows)
     click.echo(f"\n{len(rows)} matching article(s).")
+
+
+def newest_first(matches: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``matches`` by published time, newest first, undated last, ties newest stored (highest id) first.
+
+    Why: ``backtest`` scans in id order (storage order, not publication order), while a reader scans a
+    listing from the top as ``monitor articles`` shows it.  The matches of one window fit in memory.
+    """
+    return sorted(matches, key=lambda m: (m["published"] is not None, _utc(m["published"]), m["id"]), reverse=True)
+
+
+def _utc(value: datetime | None) -> datetime:
+    """Comparable: naive (SQLite) times are UTC; None sorts below every date."""
+    if value is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 @topics_group.command("retag")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,12 +17,77 @@ from monitor.crawl.storage import engine_for
 from monitor.db.models import Article
 from monitor.items import ArticleItem
 from monitor.records import item_record
-from monitor.urls import canonicalize_url
+from monitor.urls import InvalidURLError, canonicalize_url
 from spiders.page import PageSpider, source_for_url
 
 
 class FetchError(RuntimeError):
     """The page could not be fetched or yielded no article."""
+
+
+# Twisted's wording of the common network failures, and what the one-line error says instead.
+SHORT_REASONS = (
+    ("Connection was refused by other side", "connection refused"),
+    ("DNS lookup failed", "DNS lookup failed"),
+    ("TCP connection timed out", "timed out"),
+    ("User timeout caused connection failure", "timed out"),
+    ("Connection to the other side was lost", "connection lost"),
+)
+# Log records the final error line says again: the retry and robots.txt middlewares' give-ups (a robots.txt
+# that cannot be fetched is retried and logged before the page is), the page spider's own "fetch failed"
+# and the scraper's "Dropped:" warning (with the whole item).  ``-v`` shows them.
+REPEATED_LOGGERS = ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt")
+FETCH_FAILED_MSG = "fetch failed: %s: %s"  # spiders.page.PageSpider.fetch_failed
+
+
+class _RepeatedInTheError(logging.Filter):
+    """Drops the log records (``REPEATED_LOGGERS`` ...) whose news the one-line error repeats."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in REPEATED_LOGGERS or record.msg == FETCH_FAILED_MSG:
+            return False
+        return not (record.name == "scrapy.core.scraper" and str(record.msg).startswith("Dropped:"))
+
+
+@contextmanager
+def _quiet_repeats(log_level: str | int) -> Iterator[None]:
+    """At the default verbosity (WARNING or quieter), keep the records the error repeats out of stderr.
+
+    Why: a 404 printed a Scrapy ERROR line, then the same failure as the error; a refused connection
+    printed four lines (robots.txt and the page, each retried) before it.
+    """
+    level = log_level if isinstance(log_level, int) else logging.getLevelName(str(log_level).upper())
+    handlers = list(logging.root.handlers) if isinstance(level, int) and level >= logging.WARNING else []
+    quiet = _RepeatedInTheError()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
+
+
+def _same_page(a: str, b: str) -> bool:
+    try:
+        return a == b or canonicalize_url(a) == canonicalize_url(b)
+    except InvalidURLError:
+        return False
+
+
+def _reason(problem: str, url: str) -> str:
+    """One failure (``PageSpider.failures``: "URL: reason") as the error says it: without the URL when it
+    is ``url`` (the message names it once; a redirect's target stays), a network failure in a few words."""
+    where, sep, reason = problem.partition(": ")
+    if not sep or not where.lower().startswith(("http://", "https://")):  # no URL in front
+        where, reason = "", problem
+    elif _same_page(where, url):
+        where = ""
+    for long, short in SHORT_REASONS:
+        if reason.startswith(long):
+            reason = short
+            break
+    return f"{where}: {reason}" if where else reason
 
 
 @dataclass
@@ -66,13 +134,14 @@ def fetch_page(url: str, *, store: bool = True, db_url: str | None = None, log_l
                  "EXTENSIONS": _without_run_recorder()}
     if db_url:
         overrides["MONITOR_DB_URL"] = db_url
-    run_crawlers([(source.name, spidercls)], overrides, on_crawler=attach)
+    with _quiet_repeats(log_level):
+        run_crawlers([(source.name, spidercls)], overrides, on_crawler=attach)
     if not collector.items:
-        failures = "; ".join(spiders[0].failures) if spiders and spiders[0].failures else "no article produced"
-        raise FetchError(f"could not fetch {url}: {failures}")
+        failures = spiders[0].failures if spiders and spiders[0].failures else ["no article produced"]
+        raise FetchError(f"could not fetch {url}: " + "; ".join(_reason(f, url) for f in failures))
     item, dropped = collector.items[0]
     if dropped and "duplicate" not in dropped:
-        raise FetchError(f"could not use {url}: {dropped}")
+        raise FetchError(f"could not use {url}: {_reason(dropped, url)}")
     record = item_record(item)
     if dropped:
         record["dropped"] = dropped

@@ -7,12 +7,14 @@ dashboard follows an ``<a href>``, so a ``javascript:`` URL would run there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import IO, Any
 from xml.sax.saxutils import XMLGenerator
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # no XML 1.0 document may hold these
 
 
 def _iso(value: Any) -> str:
@@ -23,7 +25,8 @@ def _iso(value: Any) -> str:
 
 def write_feed(out: IO[str], *, feed_id: str, title: str, entries: Iterable[dict[str, Any]],
                updated: datetime | None = None) -> int:
-    """Write a feed; each entry dict has id, title, url, published, summary (optional), source (optional).
+    """Write a feed; each entry dict has id, title, url, published, and optionally summary, source and
+    authors (a list of names: one ``<author>`` each; without them the feed's author "monitor" stands).
 
     Returns the number of entries written.
     """
@@ -33,7 +36,7 @@ def write_feed(out: IO[str], *, feed_id: str, title: str, entries: Iterable[dict
 
     def element(name: str, text: str, attrs: dict[str, str] | None = None) -> None:
         xml.startElement(name, attrs or {})
-        xml.characters(text)
+        xml.characters(NOT_XML.sub("", text))  # a stray control byte from a page would make the feed unreadable
         xml.endElement(name)
 
     element("id", feed_id)
@@ -54,6 +57,11 @@ def write_feed(out: IO[str], *, feed_id: str, title: str, entries: Iterable[dict
         element("updated", _iso(entry.get("published")))
         if entry.get("published"):
             element("published", _iso(entry["published"]))
+        for name in entry.get("authors") or ():
+            if str(name).strip():
+                xml.startElement("author", {})
+                element("name", str(name).strip())
+                xml.endElement("author")
         if entry.get("source"):
             xml.startElement("category", {"term": str(entry["source"])})
             xml.endElement("category")

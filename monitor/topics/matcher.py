@@ -223,6 +223,10 @@ def compile_query(source: str, taxonomy: Taxonomy | None = None, *,
 
         taxonomy = Taxonomy.default()
     query = parse_query(source)
-    if sources is not None:
-        check_sources(query, sources)
-    return CompiledQuery(query, taxonomy)
+    try:
+        if sources is not None:
+            check_sources(query, sources)
+        return CompiledQuery(query, taxonomy)
+    except QuerySyntaxError as exc:  # found after parsing (a @set, topic: or source: value): say where
+        exc.source = exc.source or source
+        raise
