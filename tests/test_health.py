@@ -52,7 +52,8 @@ def test_deliberate_skips_are_not_error_responses() -> None:
     health = assess([run(h, **skipping) for h in (3, 2, 1)], [NOW - timedelta(hours=1)], now=NOW)
     assert health.status == "ok", health.reasons
     failing = {"downloader/request_count": 2, "downloader/exception_count": 3, SKIPS: 1}
-    health = assess([run(h, **failing) for h in (3, 2, 1)], [NOW - timedelta(hours=1)], now=NOW)
+    history = [run(h, **skipping) for h in (6, 5, 4)]  # a jump needs earlier runs to jump from
+    health = assess(history + [run(h, **failing) for h in (3, 2, 1)], [NOW - timedelta(hours=1)], now=NOW)
     assert any("error responses jumped to 100%" in r for r in health.reasons)
 
 

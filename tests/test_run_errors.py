@@ -4,15 +4,19 @@ and the scheduler; the error count is failures, not ERROR log lines."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, insert, select
 
 from monitor.crawl.runner import RunSummary
 from monitor.crawl.verdict import ERRORS_EXIT_CODE, run_errors, run_status
 from monitor.db import connect
 from monitor.db.models import CrawlRun
 from monitor.replica import ReplicaServer
+from monitor.schedule.daemon import Scheduler, SchedulerOptions
+from monitor.schedule.launchers import Job, JobEnd
+from monitor.schedule.policy import Cadence
 from monitor.schedule.state import load_states
 from tests.conftest import run_monitor
 
@@ -39,15 +43,19 @@ def test_a_feed_that_answers_404_is_an_error_of_the_run(replica: ReplicaServer, 
 
 
 def test_the_scheduler_counts_a_404_feed_as_a_failure(replica: ReplicaServer, tmp_path: Path, db_url: str) -> None:
-    result = run_monitor("schedule", "--catalogue", str(catalogue(tmp_path, replica)), "--db", db_url, "--once",
+    path = catalogue(tmp_path, replica)
+    result = run_monitor("schedule", "--catalogue", str(path), "--db", db_url, "--once",
                          "--jitter", "0", "--deliver-every", "0", *FAST)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == ERRORS_EXIT_CODE, result.stderr[-3000:]  # as `monitor crawl`: cron sees it
     run = json.loads(result.stdout.splitlines()[0])
     assert run["status"] == "finished_with_errors" and run["failures"] == 1, run
-    assert "http_404" in run["error"]
+    assert run["error"] == "the feed failed: 1 http_404"  # said once, from the run's stats
+    assert result.stderr.splitlines()[-1] == "Error: t-feed-404: finished_with_errors (the feed failed: 1 http_404)"
     state = load_states(connect(db_url))["t-feed-404"]
     assert state.interval_seconds == 60 * 60  # not lengthened as if the feed were merely quiet
-    status = {r["source"]: r for r in map(json.loads, run_monitor("status", "--db", db_url, "--json").stdout.splitlines())}
+    assert state.last_error == "the feed failed: 1 http_404"
+    listed = run_monitor("status", "--catalogue", str(path), "--db", db_url, "--json").stdout.splitlines()
+    status = {r["source"]: r for r in map(json.loads, listed)}
     assert status["t-feed-404"]["state"] == "broken"
 
 
@@ -68,3 +76,36 @@ def test_a_configured_limit_ends_a_run_as_planned_not_as_a_failure() -> None:
     assert run_status("closespider_pagecount", {}) == "finished"
     assert run_status("closespider_timeout", {"monitor/run_errors": 1}) == "finished_with_errors"
     assert run_status("cancelled", {}) == "failed: cancelled"
+
+
+class RowLeavingLauncher:
+    """A crawl that leaves the given ``crawl_runs`` stats and exits 3 with `monitor crawl`'s last line."""
+
+    def __init__(self, engine: Engine, stats: dict[str, dict[str, int]]) -> None:
+        self.engine, self.stats = engine, stats
+
+    def launch(self, source: str, started: datetime) -> Job:
+        with self.engine.begin() as connection:
+            connection.execute(insert(CrawlRun).values(run_key=source, source=source, started=started, finished=started,
+                                                       status="finished_with_errors", stats=self.stats[source]))
+        return Job(source, "1", started)
+
+    def poll(self, job: Job) -> JobEnd:
+        return JobEnd(ERRORS_EXIT_CODE, f"Error: {job.source}: finished_with_errors (…)")
+
+    def stop(self, job: Job) -> None:
+        pass
+
+
+def test_last_error_says_what_failed_once_from_the_runs_stats(db_url: str) -> None:
+    engine = connect(db_url)
+    stats = {"lost": {"monitor/listed": 5, "monitor/run_errors": 2, "monitor/errors/timeout": 2},
+             "dead": {"monitor/run_errors": 1, "monitor/errors/dns": 1},
+             "bare": {"monitor/listed": 2, "spider_exceptions/count": 1}}
+    options = SchedulerOptions(jitter=0, deliver_every=None, rounds=1, concurrency=3,
+                               kinds={"lost": "feed", "dead": "sitemap", "bare": "feed"})
+    cadences = dict.fromkeys(stats, Cadence(3600, 900, 14400))
+    report = Scheduler(engine, cadences, RowLeavingLauncher(engine, stats), options).run()[0]
+    assert {r["source"]: r["error"] for r in report.runs} == {
+        "lost": "lost pages: 2 timeout", "dead": "the sitemap failed: 1 dns", "bare": "finished_with_errors"}
+    assert load_states(engine)["dead"].last_error == "the sitemap failed: 1 dns"

@@ -55,7 +55,7 @@ def test_two_rounds_the_second_downloads_nothing_new(replica: ReplicaServer, db_
     base = 60 * 60 * 0.0005
     assert abs(states["b2"].interval_seconds - base * 0.75 * 1.25) < 1e-6
 
-    status = run_monitor("status", "--db", db_url, "--json")
+    status = run_monitor("status", "--catalogue", str(CATALOGUE), "--db", db_url, "--json")
     assert status.returncode == 0, status.stderr
     rows_out = {r["source"]: r for r in map(json.loads, status.stdout.splitlines())}
     assert {r["state"] for r in rows_out.values()} <= {"due", "scheduled"}
@@ -74,7 +74,7 @@ def test_a_crashed_crawl_is_recorded_and_retried_later(replica: ReplicaServer, d
     assert state.status == "failed" and state.failures == 1 and state.last_error == "boom"
     assert state.next_due > state.last_finished  # retried later, not at once
 
-    status = run_monitor("status", "--db", db_url)
+    status = run_monitor("status", "--catalogue", str(CATALOGUE), "--db", db_url)
     assert status.returncode == 0 and "broken" in status.stdout and "boom" in status.stdout
 
     # retried once due: the process runs again; still no crawl recorded, so the back-off doubles

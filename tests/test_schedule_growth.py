@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -27,6 +29,7 @@ from tests.conftest import run_monitor
 CADENCES = {s.name: cadence_for(s, 0.00001) for s in load_catalogue(CATALOGUE, base_url="http://127.0.0.1:9")}
 QUICK = [sys.executable, "-c", "pass"]  # a crawl process that ends at once (recorded as crashed: no run row)
 BROKEN_KIND = ('kind = "feed"', 'kind = "fees"')  # same length: an edit that keeps the file's size
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00"  # UTC, to the second
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
@@ -253,3 +256,20 @@ def test_schedule_rotates_crawl_logs_by_its_options(replica: ReplicaServer, db_u
     assert (logs / "b2.log.1").read_text(encoding="utf-8") == old  # the oldest dropped
     fresh = (logs / "b2.log").read_text(encoding="utf-8")
     assert fresh and "earlier crawl" not in fresh
+    # a clean crawl prints only its counts line: the markers say when it ran and which process it was
+    lines = fresh.splitlines()
+    assert re.fullmatch(rf"==== {STAMP} b2: crawl started ====", lines[0]), lines[0]
+    assert re.fullmatch(rf"==== {STAMP} b2: crawl ended, exit code 0 \(job \d+\) ====", lines[-1]), lines[-1]
+    assert json.loads(lines[-2])["source"] == "b2"
+
+
+def test_each_run_in_a_source_log_starts_with_a_timestamped_header(tmp_path: Path) -> None:
+    for number in range(2):
+        run_logged(tmp_path, number, max_bytes=0, keep=0)
+    lines = (tmp_path / "b2.log").read_text(encoding="utf-8").splitlines()
+    markers = [(n, line) for n, line in enumerate(lines) if line.startswith("====")]
+    assert [n for n, _ in markers] == [0, 3, 4, 7]  # header, "run N", output, footer; twice
+    assert all(re.fullmatch(rf"==== {STAMP} b2: crawl started ====", line) for _, line in markers[::2])
+    assert all(re.fullmatch(rf"==== {STAMP} b2: crawl ended, exit code 0 \(job \d+\) ====", line)
+               for _, line in markers[1::2])
+    assert [lines[1], lines[5]] == ["run 0", "run 1"]

@@ -13,7 +13,7 @@ import pytest
 from monitor.catalogue import (BUNDLED_CATALOGUE, CatalogueError, check_catalogue, find_source, load_catalogue,
                                offline, parse_entry)
 from monitor.catalogue.fixtures import fixture_path
-from monitor.catalogue.health import RunRecord, assess
+from monitor.catalogue.health import PRUNED, RunRecord, assess
 from monitor.catalogue.write import append_entry, format_catalogue
 from monitor.replica import ReplicaServer
 from tests.conftest import run_monitor
@@ -73,6 +73,47 @@ def test_an_error_jump_and_a_silent_feed_are_broken() -> None:
     hourly = [NOW - timedelta(days=9, hours=h) for h in range(20)]  # published every hour, then nothing for 9 days
     health = assess([healthy(h) for h in (3, 2, 1)], hourly, now=NOW)
     assert health.status == "broken" and "usually publishes every 1 h" in health.reasons[0]
+
+
+def feed_404(hours_ago: float) -> RunRecord:
+    """A run whose feed answered 404 (robots.txt and the feed requested), as the crawl records it."""
+    return run(hours_ago, status="finished_with_errors", downloader__request_count=2, monitor__run_errors=1,
+               monitor__errors__http_404=1, monitor__errors__count=1)
+
+
+def test_a_rate_jump_needs_earlier_runs_to_jump_from() -> None:
+    """No history is no baseline, not a 0 % one: a new source's first failing runs are warnings."""
+    for runs in ([feed_404(1)], [feed_404(2), feed_404(1)]):
+        health = assess(runs, [], now=NOW)
+        assert health.status == "warning" and not any("jumped" in r for r in health.reasons), health.reasons
+    thin = [run(h, monitor__listed=4, monitor__dropped__empty_extraction=4) for h in (2, 1)]
+    assert not any("jumped" in r for r in assess(thin, [], now=NOW).reasons)
+    # with earlier healthy runs the same failures are a jump, and three in a row a failing source
+    health = assess([healthy(h) for h in (9, 8, 7)] + [feed_404(h) for h in (3, 2, 1)], daily(5), now=NOW)
+    assert health.status == "broken"
+    assert any(r.startswith("error responses jumped to 50% of requests (before: 0%)") for r in health.reasons)
+    assert "the last 3 runs failed or logged errors" in health.reasons
+
+
+def test_the_specific_cause_comes_first_and_names_the_start_url_by_kind() -> None:
+    failing = [healthy(h) for h in (9, 8, 7)] + [feed_404(h) for h in (3, 2, 1)]
+    assert assess(failing, daily(5), now=NOW, kind="feed").reasons[0] == "the feed failed: 1 http_404"
+    assert assess(failing, daily(5), now=NOW, kind="sitemap").reasons[0] == "the sitemap failed: 1 http_404"
+    assert assess(failing, daily(5), now=NOW).reasons[0] == "the start URL failed: 1 http_404"
+    # a run that listed articles lost pages; an unparseable feed is the feed's failure whatever else happened
+    mixed = run(1, status="finished_with_errors", monitor__listed=5, monitor__run_errors=3,
+                monitor__errors__timeout=2, monitor__errors__feed_invalid=1)
+    assert assess([healthy(2), mixed], daily(5), now=NOW, kind="feed").reasons == [
+        "the feed failed: 1 feed_invalid", "the last run lost pages: 2 timeout"]
+    # a failed run with nothing counted by reason still says how it ended
+    crashed = run(1, status="failed: shutdown", monitor__listed=3)
+    assert assess([healthy(2), crashed], daily(5), now=NOW).reasons == ["the last run failed: shutdown"]
+
+
+def test_pruned_runs_are_not_never_crawled() -> None:
+    assert assess([], [NOW - timedelta(days=3)], now=NOW).reasons == [PRUNED]
+    assert assess([], [None], now=NOW).reasons == [PRUNED]  # an article without a date is an article
+    assert assess([], [], now=NOW).reasons == ["never crawled"]
 
 
 # --- catalogue ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -31,6 +31,12 @@ RATE_JUMP = 0.3  # an empty-extraction or error rate this much above the source'
 RATE_FLOOR = 0.5  # ... and at least this high
 SILENCE_FACTOR = 5  # silent for this many usual gaps between articles
 MIN_SILENCE = timedelta(days=2)
+# Failures only a start URL or listing can have (an unparseable feed, sitemap, API answer or listing page)
+LISTING_REASONS = frozenset({"feed_invalid", "sitemap_invalid", "api_invalid", "listing_not_html"})
+# What a source's start URLs are called, by catalogue kind ("the feed failed: 1 http_404")
+START_NAMES = {"feed": "the feed", "sitemap": "the sitemap", "listing": "the listing page",
+               "wordpress": "the API listing", "module": "the start page"}
+PRUNED = "no recorded runs (pruned?), but it has stored articles"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,23 @@ class RunRecord:
     def extraction_attempts(self) -> int:
         return self.count("monitor/extracted") + self.count("monitor/dropped/empty_extraction")
 
+    def causes(self, kind: str | None = None) -> tuple[str | None, str | None]:
+        """What failed in this run, in words: ``(start, pages)``, e.g. ``("the feed failed: 1 http_404",
+        None)`` or ``(None, "2 timeout, 1 dns")``; None where nothing failed.
+
+        Why: "lost pages" misleads when the feed itself failed and no article was even
+        listed. A run that listed no article can only have failed at its start URLs or
+        listings; in a run that did, only the listing reasons (``LISTING_REASONS``) are
+        known to be the listing's (a second feed that failed after the first listed
+        articles counts as pages: the stats do not say which request failed).
+        """
+        problems = self.problems
+        listed = self.count("monitor/listed") > 0
+        start = {r: n for r, n in problems.items() if not listed or r in LISTING_REASONS}
+        pages = {r: n for r, n in problems.items() if r not in start}
+        start_text = f"{START_NAMES.get(kind or '', 'the start URL')} failed: {_counts(start)}" if start else None
+        return start_text, _counts(pages) if pages else None
+
 
 @dataclass(frozen=True, slots=True)
 class Health:
@@ -91,47 +114,80 @@ class Health:
 
 
 def assess(runs: Iterable[RunRecord], article_dates: Iterable[datetime | None], *,
-           now: datetime | None = None) -> Health:
-    """Judge one source from its crawl runs (any order) and its articles' publication dates."""
+           now: datetime | None = None, kind: str | None = None) -> Health:
+    """Judge one source from its crawl runs (any order) and its articles' publication dates (None for an
+    article without one); ``kind`` (the catalogue's) names what failed: "the feed failed: 1 http_404".
+
+    The reasons say the last run's specific failure first (what to fix), then the
+    verdicts: a table that cuts them short still shows the cause.
+    """
     now = now or datetime.now(timezone.utc)
     ordered = sorted((r for r in runs if r.status != "running"), key=lambda r: r.started)
-    dates = sorted(d for d in article_dates if d is not None)
+    articles = list(article_dates)
+    dates = sorted(d for d in articles if d is not None)
     last_success = next((r.started for r in reversed(ordered) if not r.failed), None)
     month = [d for d in dates if now - timedelta(days=30) <= d <= now]
     per_day = round(len(month) / 30, 2)
     last_article = dates[-1] if dates else None
-    if not ordered:
-        return Health("unknown", ["never crawled"], None, last_article, per_day, 0)
-    broken: list[str] = []
-    warnings: list[str] = []
+    if not ordered:  # runs are pruned (monitor db prune), articles never are
+        return Health("unknown", [PRUNED if articles else "never crawled"], None, last_article, per_day, 0)
     recent, earlier = ordered[-WINDOW:], ordered[:-WINDOW]
-    full_window = len(recent) == WINDOW
-    if full_window and all(r.found_nothing for r in recent):
-        broken.append(f"found no article links in the last {WINDOW} runs")
-    elif recent[-1].found_nothing:
-        warnings.append("the last run found no article links")
-    if full_window and all(r.failed for r in recent):
-        broken.append(f"the last {WINDOW} runs failed or logged errors")
-    elif recent[-1].failed:
-        warnings.append(f"the last run {recent[-1].status}")
-    if recent[-1].problems:
-        warnings.append("the last run lost pages: " + ", ".join(
-            f"{count} {reason}" for reason, count in sorted(recent[-1].problems.items(), key=lambda p: (-p[1], p[0]))))
+    start, pages = recent[-1].causes(kind)
+    causes = ([start] if start else []) + ([f"the last run lost pages: {pages}"] if pages else [])
+    broken = _verdicts(recent, earlier) + ([silence] if (silence := _silence(dates, now)) else [])
+    warnings = _warnings(recent, explained=bool(causes), start_failed=start is not None)
     problems: Counter[str] = Counter()
     for run in recent:
         problems.update(run.problems)
+    status = "broken" if broken else "warning" if warnings or causes else "ok"
+    return Health(status, causes + broken + warnings, last_success, last_article, per_day, len(ordered),
+                  dict(problems))
+
+
+def _verdicts(recent: Sequence[RunRecord], earlier: Sequence[RunRecord]) -> list[str]:
+    """Why the source is broken, from its last ``WINDOW`` runs against its ``earlier`` ones.
+
+    A jump needs a baseline: with no earlier run to compare with (a new source), a
+    first failing run is a warning, not an error rate that "jumped" from 0 %.
+    """
+    broken: list[str] = []
+    full_window = len(recent) == WINDOW
+    if full_window and all(r.found_nothing for r in recent):
+        broken.append(f"found no article links in the last {WINDOW} runs")
+    if full_window and all(r.failed for r in recent):
+        broken.append(f"the last {WINDOW} runs failed or logged errors")
     empty_now, empty_before = _rate(recent, _empty), _rate(earlier, _empty)
-    if empty_now is not None and empty_now >= RATE_FLOOR and empty_now - (empty_before or 0.0) >= RATE_JUMP:
+    if _jumped(empty_now, empty_before):
         broken.append(f"empty extractions jumped to {empty_now:.0%} of article pages "
-                      f"(before: {empty_before or 0:.0%}): has the markup changed?")
+                      f"(before: {empty_before:.0%}): has the markup changed?")
     errors_now, errors_before = _rate(recent, _errors), _rate(earlier, _errors)
-    if errors_now is not None and errors_now >= RATE_FLOOR and errors_now - (errors_before or 0.0) >= RATE_JUMP:
-        broken.append(f"error responses jumped to {errors_now:.0%} of requests (before: {errors_before or 0:.0%})")
-    silence = _silence(dates, now)
-    if silence:
-        broken.append(silence)
-    status = "broken" if broken else "warning" if warnings else "ok"
-    return Health(status, broken + warnings, last_success, last_article, per_day, len(ordered), dict(problems))
+    if _jumped(errors_now, errors_before):
+        broken.append(f"error responses jumped to {errors_now:.0%} of requests (before: {errors_before:.0%})")
+    return broken
+
+
+def _warnings(recent: Sequence[RunRecord], *, explained: bool, start_failed: bool) -> list[str]:
+    """The last run's own trouble when the window does not (yet) make it a verdict, and its causes
+    (``explained``: what failed is said; ``start_failed``: a start URL failed) do not already say it:
+    a feed that failed found no links, and a run with failures finished with errors."""
+    warnings: list[str] = []
+    last, full_window = recent[-1], len(recent) == WINDOW
+    if last.found_nothing and not start_failed and not (full_window and all(r.found_nothing for r in recent)):
+        warnings.append("the last run found no article links")
+    if last.failed and not (explained and last.status == "finished_with_errors") and not (
+            full_window and all(r.failed for r in recent)):
+        warnings.append(f"the last run {last.status}")
+    return warnings
+
+
+def _jumped(now: float | None, before: float | None) -> bool:
+    """True when a rate is high and well above the source's own earlier rate; never without one."""
+    return now is not None and before is not None and now >= RATE_FLOOR and now - before >= RATE_JUMP
+
+
+def _counts(problems: dict[str, int]) -> str:
+    """``{"timeout": 2, "dns": 1}`` as "2 timeout, 1 dns", the most frequent first."""
+    return ", ".join(f"{count} {reason}" for reason, count in sorted(problems.items(), key=lambda p: (-p[1], p[0])))
 
 
 def _empty(run: RunRecord) -> tuple[int, int]:
@@ -173,8 +229,9 @@ def _human(delta: timedelta) -> str:
 
 
 def source_health(engine: Engine, names: Iterable[str], *, now: datetime | None = None,
-                  max_runs: int = 30) -> dict[str, Health]:
-    """``assess`` for each source name, from ``crawl_runs`` and the stored articles' dates."""
+                  max_runs: int = 30, kinds: Mapping[str, str] | None = None) -> dict[str, Health]:
+    """``assess`` for each source name, from ``crawl_runs`` and the stored articles' dates; ``kinds``
+    (name to catalogue kind) words what failed ("the feed failed"), "the start URL" without it."""
     from monitor.db.models import Article, CrawlRun, Source
 
     result: dict[str, Health] = {}
@@ -189,7 +246,7 @@ def source_health(engine: Engine, names: Iterable[str], *, now: datetime | None 
                 .order_by(Article.published.desc()).limit(200)
             ).scalars().all()
             runs = [RunRecord(r.started, r.status, r.stats or {}) for r in rows]
-            result[name] = assess(runs, dates, now=now)
+            result[name] = assess(runs, dates, now=now, kind=(kinds or {}).get(name))
     return result
 
 

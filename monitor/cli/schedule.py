@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -63,6 +64,15 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
     jobs); a failed crawl is retried with back-off; alert digests are delivered.
     SIGTERM lets running crawls finish, records them, and exits. With --once or
     --rounds, prints one JSON object per finished crawl.
+
+    \b
+    Exit status with --once or --rounds (as `monitor crawl`):
+      0  every crawl finished without errors (or none was due)
+      1  nothing was run: unknown source, invalid catalogue
+      2  nothing was run: bad option (usage error)
+      3  some crawl had errors or failed: its JSON says "status" (finished_with_errors,
+         failed: REASON or crashed) and "error"; the last stderr line names each
+    Running until stopped, it exits 0 after SIGTERM whatever the crawls did.
     """
     from monitor.config import load_config
     from monitor.db import connect
@@ -97,36 +107,78 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
     options = SchedulerOptions(concurrency=concurrency, jitter=jitter, seed=seed,
                                deliver_every=deliver_every * 60 if deliver_every else None,
                                rounds=1 if once else rounds, smtp_url=load_config().smtp_url,
-                               catalogue_check=None if scrapyd_url else catalogue_problem(catalogue))
+                               catalogue_check=None if scrapyd_url else catalogue_problem(catalogue),
+                               kinds={source.name: source.kind for source in chosen})
     logging.root.setLevel(ctx.obj["log_level"])  # the scheduler logs at INFO with -v; handlers filter
     scheduler = Scheduler(connect(db_url), cadences, launcher, options)
     scheduler.install_signal_handlers()
     reports = scheduler.run()
     if options.rounds is not None:
-        echo_jsonl({"round": report.number, **run} for report in reports for run in report.runs)
+        runs = [{"round": report.number, **run} for report in reports for run in report.runs]
+        echo_jsonl(runs)
+        _exit_if_crawls_failed(ctx, runs)
+
+
+def _exit_if_crawls_failed(ctx: click.Context, runs: list[dict[str, Any]]) -> None:
+    """With --once/--rounds: one stderr line naming each crawl that did not finish cleanly, then exit 3.
+
+    Why: cron and scripts read the exit status, as they do `monitor crawl`'s; a round whose
+    every crawl failed (a feed answering 404) must not exit 0 as if all went well.
+    """
+    from monitor.crawl.verdict import ERRORS_EXIT_CODE
+
+    failed = [run for run in runs if run["status"] != "finished"]
+    if failed:
+        click.echo("Error: " + "; ".join(_what_failed(run) for run in failed), err=True)
+        ctx.exit(ERRORS_EXIT_CODE)
+
+
+def _what_failed(run: dict[str, Any]) -> str:
+    """One crawl that did not finish cleanly: ``name: status (why)``, e.g. ``t: finished_with_errors (the feed
+    failed: 1 http_404)``; the status alone when the error says nothing more."""
+    why = run["error"] if run["error"] not in (None, run["status"]) else None
+    return f"{run['source']}: {run['status']}" + (f" ({why})" if why else "")
 
 
 @click.command("status")
+@CATALOGUE_OPTION
 @DB_OPTION
+@click.option("--all", "show_all", is_flag=True,
+              help="Also list schedule rows of sources no longer in the catalogue (state 'removed').")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source instead of a table.")
-def status_command(db_url: str | None, as_json: bool) -> None:
-    """Show each scheduled source: due, running, broken (failing) or scheduled, with its
-    next due time, current interval and last run. With MONITOR_REDIS_URL set, also the
-    distributed workers that polled the frontier in the last 10 seconds."""
+def status_command(catalogue: Path | None, db_url: str | None, show_all: bool, as_json: bool) -> None:
+    """Show each catalogue source: due, running, broken (failing) or scheduled, with its
+    next due time, current interval and last run; a source the scheduler has not run yet
+    is due. Sources scheduled before but no longer in the catalogue are counted below the
+    table (--all lists them as removed). With MONITOR_REDIS_URL set, also the distributed
+    workers that polled the frontier in the last 10 seconds."""
     from monitor.db import connect
-    from monitor.schedule.state import now_utc, status_rows
+    from monitor.schedule.state import not_in_catalogue, now_utc, status_rows
 
-    rows = status_rows(connect(db_url), now_utc())
+    intervals = {s.name: float(s.poll_interval_minutes) for s in load_catalogue(catalogue)}
+    engine = connect(db_url)
+    rows = status_rows(engine, now_utc(), intervals, removed=show_all)
     if as_json:
         echo_jsonl(rows)
         return
     if rows:
         echo_table(["source", "state", "next due", "interval (min)", "last status", "stored", "failures", "error"],
-                   [[r["source"], r["state"], r["next_due"], r["interval_minutes"], r["last_status"],
-                     r["last_stored"], r["failures"], r["last_error"]] for r in rows])
+                   [_status_cells(r) for r in rows])
     else:
         click.echo("No scheduled sources yet (start `monitor schedule`).")
+    gone = [] if show_all else not_in_catalogue(engine, intervals)
+    if gone:
+        click.echo(f"\n{len(gone)} scheduled source(s) no longer in the catalogue, not shown (--all lists them): "
+                   + ", ".join(gone))
     _echo_live_workers()
+
+
+def _status_cells(row: dict[str, Any]) -> list[Any]:
+    """A ``status_rows`` row as table cells: "now" for a source never scheduled, "-" for a removed one."""
+    next_due = row["next_due"] or ("now" if row["state"] == "due" else "-")
+    last_status = row["last_status"] or ("never scheduled" if not row["scheduled"] else "-")
+    return [row["source"], row["state"], next_due, row["interval_minutes"], last_status, row["last_stored"],
+            row["failures"], row["last_error"]]
 
 
 def _echo_live_workers() -> None:

@@ -20,11 +20,12 @@ CATALOGUE_OPTION = click.option(
 NOT_IN_CATALOGUE = "not in catalogue"  # stored articles or crawl runs, but no entry in this catalogue
 
 
-def _health(db_url: str | None, names: list[str]) -> dict[str, Any]:
+def _health(db_url: str | None, kinds: dict[str, str]) -> dict[str, Any]:
+    """``source_health`` of each source in ``kinds`` (name to kind: the reasons say "the feed failed")."""
     from monitor.catalogue.health import source_health
     from monitor.db import connect
 
-    return source_health(connect(db_url, create=False), names)
+    return source_health(connect(db_url, create=False), list(kinds), kinds=kinds)
 
 
 def _stored(db_url: str | None) -> dict[str, dict[str, Any]]:
@@ -86,7 +87,7 @@ def list_command(ctx: click.Context, catalogue: Path | None, db_url: str | None,
         entries.setdefault(name, {"outlet": stored.get("outlet", name), "kind": stored.get("kind", "-"),
                                   "languages": stored.get("languages", []), "poll_interval_minutes": None,
                                   "in_catalogue": False})
-    health = _health(db_url, list(entries))
+    health = _health(db_url, {name: entry["kind"] for name, entry in entries.items()})
     rows = []
     for name, entry in entries.items():
         h = health[name].as_dict()
@@ -120,7 +121,7 @@ def show_command(ctx: click.Context, name: str, catalogue: Path | None, db_url: 
         if name not in stored:
             find_source(sources, name)  # raises: unknown source, with the catalogue's names
         entry = {"name": name, **stored[name], "in_catalogue": False}
-    entry["health"] = _health(db_url, [name])[name].as_dict()
+    entry["health"] = _health(db_url, {name: entry.get("kind", "")})[name].as_dict()
     echo_json(entry, pretty=True)
 
 

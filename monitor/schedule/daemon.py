@@ -27,12 +27,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from monitor.catalogue.health import RunRecord as HealthRun
 from monitor.crawl.verdict import ERRORS_EXIT_CODE
 from monitor.schedule.catalogue_check import CatalogueCheck
 from monitor.schedule.launchers import Job, JobEnd, LaunchError, Launcher
 from monitor.schedule.policy import DEFAULT_JITTER, Cadence, Outcome, due_sources, launchable, next_run
-from monitor.schedule.state import (ensure_sources, load_states, mark_crashed, mark_done, mark_running, now_utc,
-                                    run_outcome)
+from monitor.schedule.state import (RunRecord, ensure_sources, load_states, mark_crashed, mark_done, mark_running,
+                                    now_utc, run_outcome)
 
 log = logging.getLogger("monitor.schedule")
 POLL_SECONDS = 0.5  # how often running jobs are checked
@@ -52,6 +53,7 @@ class SchedulerOptions:
     # What is wrong with the catalogue the crawls will read (None: nothing); see ``catalogue_problem``
     catalogue_check: Callable[[], str | None] | None = None
     recent_runs: int = 100  # run reports the endless daemon round keeps (rounds keep all of theirs)
+    kinds: dict[str, str] = field(default_factory=dict)  # catalogue kind by source: last_error says "the feed failed"
 
 
 def catalogue_problem(path: Path | None) -> CatalogueCheck:
@@ -247,7 +249,7 @@ class Scheduler:
             status, stored, error = "crashed", run.stored, end.detail or f"exit code {end.exit_code}"
         else:
             status, stored = run.status, run.stored
-            error = None if status == "finished" else f"{status}: {end.detail}" if end.detail else status
+            error = None if status == "finished" else self._run_error(job, run, end)
         if orphan:
             status, error = "crashed", end.detail
         outcome = Outcome(status, stored)
@@ -263,6 +265,19 @@ class Scheduler:
         log.log(level, "%s %s: stored %d, next at %s", job.source, status, stored, entry["next_due"],
                 extra={"event": "finished", **entry})
         return entry
+
+    def _run_error(self, job: Job, run: RunRecord, end: JobEnd) -> str:
+        """Why a crawl that ran did not finish cleanly, once: "the feed failed: 1 http_404", "lost pages:
+        2 timeout", else its status; with Scrapyd's log URL.
+
+        Why: the row's stats say what failed; the crawl's last output line ("Error: NAME:
+        finished_with_errors (1 http_404)") only repeated the source and the status.
+        """
+        start, pages = HealthRun(job.started, run.status or "", run.stats).causes(self.options.kinds.get(job.source))
+        error = "; ".join(filter(None, (start, pages and f"lost pages: {pages}"))) or run.status or "unknown"
+        if end.exit_code is None and end.detail:  # Scrapyd: where its log is
+            error += f" (log: {end.detail})"
+        return error
 
     def _deliver_if_due(self) -> None:
         every = self.options.deliver_every

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,6 +90,7 @@ class LocalLauncher:
             path = self.log_dir / f"{source}.log"
             rotate_log(path, self.log_max_bytes, self.log_keep)
             out: Any = open(path, "a+b")  # noqa: SIM115 - closed in poll()
+            write_marker(out, f"{source}: crawl started", started)
         else:
             out = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty child never blocks
         try:
@@ -107,6 +108,9 @@ class LocalLauncher:
             return None
         out.seek(max(0, out.seek(0, os.SEEK_END) - 4096))
         lines = out.read().decode("utf-8", "replace").strip().splitlines()
+        if self.log_dir:
+            write_marker(out, f"{job.source}: crawl ended, exit code {code} (job {job.job_id})",
+                         datetime.now(timezone.utc))
         out.close()
         return JobEnd(code, lines[-1] if lines and code else "")
 
@@ -114,6 +118,18 @@ class LocalLauncher:
         process, _ = job.handle
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # Scrapy closes the spider gracefully and records the run
+
+
+def write_marker(out: Any, text: str, when: datetime) -> None:
+    """Append ``==== TIME TEXT ====`` (UTC, to the second) to a source's log file ``out``.
+
+    Why: crawls of a source append to one file, and a clean run prints only its counts
+    line; without a marker nobody can tell where one run ends and when the next began.
+    Written before the crawl process starts and after it has exited, never while it writes.
+    """
+    stamp = when.astimezone(timezone.utc).isoformat(timespec="seconds")
+    out.write(f"==== {stamp} {text} ====\n".encode())
+    out.flush()
 
 
 def rotate_log(path: Path, max_bytes: int, keep: int) -> None:

@@ -8,7 +8,8 @@ crashed and retried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -72,16 +73,19 @@ class RunRecord:
     status: str | None
     stored: int
     run_id: int | None
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def run_outcome(engine: Engine, source: str, since: datetime) -> RunRecord:
     """The latest crawl run of ``source`` started at or after ``since`` (a job's launch time)."""
     with engine.connect() as connection:
         row = connection.execute(
-            select(CrawlRun.id, CrawlRun.status, CrawlRun.items_stored)
+            select(CrawlRun.id, CrawlRun.status, CrawlRun.items_stored, CrawlRun.stats)
             .where(CrawlRun.source == source, CrawlRun.started >= since - timedelta(seconds=1))
             .order_by(desc(CrawlRun.started)).limit(1)).first()
-    return RunRecord(row.status, row.items_stored or 0, row.id) if row else RunRecord(None, 0, None)
+    if row is None:
+        return RunRecord(None, 0, None)
+    return RunRecord(row.status, row.items_stored or 0, row.id, row.stats or {})
 
 
 def mark_crashed(engine: Engine, run_id: int, reason: str) -> None:
@@ -91,27 +95,63 @@ def mark_crashed(engine: Engine, run_id: int, reason: str) -> None:
             status="crashed", finished=now_utc(), stats={"crash": reason[:500]}))
 
 
-def status_rows(engine: Engine, now: datetime) -> list[dict[str, Any]]:
-    """What ``monitor status`` prints: each source's state, derived view (due/running/broken/scheduled)."""
+def status_rows(engine: Engine, now: datetime, catalogue: Mapping[str, float] | None = None, *,
+                removed: bool = False) -> list[dict[str, Any]]:
+    """What ``monitor status`` prints: each source's state (due/running/broken/scheduled), by name.
+
+    ``catalogue`` (source name to poll interval in minutes) chooses the sources: its
+    sources without a schedule row yet are ``due`` (the scheduler has not run them:
+    ``"scheduled": false``, no next due time); rows of sources no longer in it are left
+    out, or with ``removed`` listed as ``removed`` (no next due time: nothing will run
+    them). Why: a source taken out of the catalogue keeps its row (its history), and
+    must not stay "broken" and overdue forever. Without ``catalogue``: every row.
+    """
     states = load_states(engine)
+    names = set(states) if catalogue is None else set(catalogue) | (set(states) if removed else set())
     rows = []
-    for name in sorted(states):
-        s = states[name]
-        if s.status == "running":
-            state = "running"
-        elif s.failures:
-            state = "broken"
-        elif s.next_due <= now:
-            state = "due"
+    for name in sorted(names):
+        if name not in states:
+            rows.append(_unscheduled_row(name, catalogue[name] if catalogue else 0.0))
+        elif catalogue is not None and name not in catalogue:
+            rows.append(_state_row(states[name], "removed", now, in_catalogue=False))
         else:
-            state = "scheduled"
-        rows.append({
-            "source": name, "state": state, "next_due": s.next_due.isoformat(),
-            "due_in_seconds": round((s.next_due - now).total_seconds()),
-            "interval_minutes": round(s.interval_seconds / 60, 2), "job": s.job,
-            "last_started": s.last_started.isoformat() if s.last_started else None,
-            "last_finished": s.last_finished.isoformat() if s.last_finished else None,
-            "last_status": s.last_status, "last_stored": s.last_stored, "failures": s.failures,
-            "last_error": s.last_error,
-        })
+            rows.append(_state_row(states[name], _state(states[name], now), now, in_catalogue=True))
     return rows
+
+
+def not_in_catalogue(engine: Engine, catalogue: Iterable[str]) -> list[str]:
+    """Sources with a schedule row but no entry in ``catalogue`` (removed from it, or another catalogue's)."""
+    return sorted(set(load_states(engine)) - set(catalogue))
+
+
+def _state(s: ScheduleState, now: datetime) -> str:
+    if s.status == "running":
+        return "running"
+    if s.failures:
+        return "broken"
+    return "due" if s.next_due <= now else "scheduled"
+
+
+def _state_row(s: ScheduleState, state: str, now: datetime, *, in_catalogue: bool) -> dict[str, Any]:
+    """One ``status_rows`` row from a schedule row; times to the second (no microseconds)."""
+    live = state != "removed"
+    return {
+        "source": s.source, "state": state, "in_catalogue": in_catalogue, "scheduled": True,
+        "next_due": _when(s.next_due) if live else None,
+        "due_in_seconds": round((s.next_due - now).total_seconds()) if live else None,
+        "interval_minutes": round(s.interval_seconds / 60, 2), "job": s.job,
+        "last_started": _when(s.last_started), "last_finished": _when(s.last_finished),
+        "last_status": s.last_status, "last_stored": s.last_stored, "failures": s.failures,
+        "last_error": s.last_error,
+    }
+
+
+def _unscheduled_row(name: str, interval_minutes: float) -> dict[str, Any]:
+    """A catalogue source the scheduler has not seen yet: due now, at its catalogue interval."""
+    return {"source": name, "state": "due", "in_catalogue": True, "scheduled": False, "next_due": None,
+            "due_in_seconds": 0, "interval_minutes": interval_minutes, "job": None, "last_started": None,
+            "last_finished": None, "last_status": None, "last_stored": 0, "failures": 0, "last_error": None}
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
