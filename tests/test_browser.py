@@ -101,6 +101,9 @@ def sign_in(page, base: str) -> None:
 
 def test_alert_fills_after_a_crawl_and_its_article_is_highlighted(server, page, replica) -> None:
     base, db_url = server
+    problems: list[str] = []  # console errors and failed requests (a missing favicon was one on every page)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     sign_in(page, base)
     page.fill("input[name=name]", "nato-iraq")
     page.fill("input[name=query]", '"NATO Mission Iraq"')
@@ -119,8 +122,16 @@ def test_alert_fills_after_a_crawl_and_its_article_is_highlighted(server, page, 
     page.click("a:has-text('nato-iraq')")
     entries = page.locator("li.entry.unread")
     assert entries.count() == unread
-    assert page.locator("blockquote.snippet").first.inner_text().count("[") >= 1
+    snippet_marks = page.locator("blockquote.snippet mark")  # the evidence marked, not the CLI's [brackets]
+    assert snippet_marks.count() >= 1 and "[" not in page.locator("blockquote.snippet").first.inner_text()
+    assert all(m.lower() == "nato mission iraq" for m in snippet_marks.all_inner_texts())
     shot(page, "alert")
+    assert unread > 1  # one entry a page: "Older entries" reaches the next
+    page.goto(f"{base}/alerts/nato-iraq?limit=1")
+    assert page.locator("#entries-shown").inner_text() == f"showing 1–1 of {unread}"
+    page.click("#older-entries")
+    assert page.locator("#entries-shown").inner_text() == f"showing 2–2 of {unread}"
+    page.goto(f"{base}/alerts/nato-iraq")
     page.locator("li.entry form button:has-text('Mark read')").first.click()
     page.wait_for_url(f"{base}/alerts/nato-iraq")
     assert page.locator("li.entry.unread").count() == unread - 1
@@ -141,6 +152,8 @@ def test_alert_fills_after_a_crawl_and_its_article_is_highlighted(server, page, 
     page.goto(f"{base}/sources")
     assert page.locator("span.status").count() >= 4
     shot(page, "sources")
+    assert page.evaluate("fetch('/favicon.ico').then(r => r.status)") == 200
+    assert problems == [], problems
 
 
 def test_trend_chart_shows_daily_volume_baseline_and_spike(server, page) -> None:

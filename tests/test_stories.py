@@ -116,7 +116,8 @@ def test_a_wire_copy_in_another_outlet_joins_the_story(sites, db_url: str) -> No
     assert story_json["original"]["id"] == copied
     table = run_monitor("story", str(copied), "--db", db_url).stdout.splitlines()
     assert table[-2].split()[:2] == [str(original), "wire"] and "first stored" in table[-2]
-    assert table[-1].split()[0] == str(copied) and "original" in table[-1]
+    # ... and the original, itself the copy compared with it, shows its similarity too (it was hidden)
+    assert table[-1].split()[0] == str(copied) and f"original · {similarity:.2f}" in table[-1]
     listed = run_monitor("articles", "--json", "--db", db_url)
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(rows) == 1 and rows[0]["also_in"] == 1
@@ -237,7 +238,8 @@ def test_the_first_published_copy_is_the_original_whichever_was_crawled_first(si
 
 def test_the_story_table_labels_the_first_stored_copy_when_another_was_published_first() -> None:
     story = {"story_id": 4, "original": {"id": 9}}
-    assert _copy_label({"id": 9, "similarity": 0.71}, story) == "original"
+    assert _copy_label({"id": 9, "similarity": 0.71}, story) == "original · 0.71"
+    assert _copy_label({"id": 4, "similarity": None}, {"story_id": 4, "original": {"id": 4}}) == "original"
     assert _copy_label({"id": 4, "similarity": None}, story) == "first stored"
     assert _copy_label({"id": 12, "similarity": 0.8333}, story) == "0.83"
     assert _copy_label({"id": 13, "similarity": None}, story) == ""

@@ -129,7 +129,7 @@ def test_inbox_counts_unread_until_marked_read_per_user(site) -> None:
     assert re.search(r'data-unread="2"', inbox)
     page = client.get("/alerts/iraq").text
     assert "also in 1 outlet" in page and page.count('class="entry unread"') == 2
-    assert "[NATO Mission Iraq]" in page  # the evidence snippet
+    assert '<blockquote class="snippet">The <mark>NATO Mission Iraq</mark> is extended.</blockquote>' in page
     match_id = re.search(r'name="match_id" value="(\d+)"', page).group(1)
     client.post("/alerts/iraq/read", data={"match_id": match_id, "csrf_token": token})
     assert 'data-unread="1"' in client.get("/inbox").text
@@ -186,9 +186,14 @@ def test_the_story_page_names_the_first_published_copy_original(site) -> None:
                                 published=datetime(2025, 3, 4, 14, 40, tzinfo=timezone.utc))
     published_first = add_article(engine, "eeas", "Iraq: statement", "The statement on Iraq.",
                                   published=datetime(2025, 3, 4, 12, 5, tzinfo=timezone.utc), story_id=crawled_first)
-    rows = re.findall(r'<a href="/articles/(\d+)">.*?</td>.*?<td>(original|first crawled|same story|duplicate of[^<]*)</td>',
-                      client.get(f"/stories/{crawled_first}").text, re.S)
-    assert dict((int(i), relation) for i, relation in rows) == {published_first: "original", crawled_first: "first crawled"}
+    with engine.begin() as connection:  # as the crawl stores it: the later-stored copy was compared with the first
+        connection.execute(text("UPDATE articles SET duplicate_of = :d, similarity = 0.75 WHERE id = :i"),
+                           {"d": crawled_first, "i": published_first})
+    rows = re.findall(r'<a href="/articles/(\d+)">.*?</td>.*?<td>(original|first stored|same story|duplicate of[^<]*)</td>'
+                      r'\s*<td class="num">([^<]*)</td>', client.get(f"/stories/{crawled_first}").text, re.S)
+    # the original's similarity was hidden: it is what joined it to the story
+    assert {int(i): (relation, sim) for i, relation, sim in rows} == {published_first: ("original", "0.75"),
+                                                                      crawled_first: ("first stored", "")}
 
 
 def test_html_pages_are_not_cached_and_feeds_may_be(site) -> None:
@@ -269,7 +274,8 @@ def test_search_api_and_page_filter_and_explain_bad_input(site) -> None:
     assert client.get("/api/search", params={"q": "iraq", "since": "2025-03-05"}).json()["hits"] == []
     assert len(client.get("/api/search", params={"q": "iraq", "until": "2025-03-04"}).json()["hits"]) == 1
     assert client.get("/api/search", params={"since": "yesterday"}).status_code == 422
-    assert client.get("/search", params={"since": "yesterday"}).status_code == 200  # shown as an error on the page
+    bad_day = client.get("/search", params={"since": "yesterday"})  # shown as an error on the search page
+    assert bad_day.status_code == 400 and "is not a date" in bad_day.text and 'id="search-form"' in bad_day.text
     assert client.get("/api/search", params={"q": "a AND"}).status_code == 400
     for hostile in ("(" * 3000 + "nato" + ")" * 3000, "NOT " * 5000 + "x", " OR ".join(["nato"] * 6000)):
         assert client.get("/api/search", params={"q": hostile}).status_code == 400  # not a RecursionError 500
@@ -314,3 +320,78 @@ def test_login_redirect_target_stays_on_this_site(site) -> None:
     response = client.post("/login", data={"name": "ana", "password": "correct horse", "csrf_token": token,
                                            "next": "//evil.example/x"}, follow_redirects=False)
     assert response.headers["location"] == "/inbox"
+
+
+def test_filters_are_read_and_checked_as_the_cli_does(site) -> None:
+    """Language "french" was stored as typed (the CLI stores "fr") and matched nothing; unknown languages,
+    sources and topics gave empty answers instead of saying what is wrong."""
+    engine, client = site
+    sign_in(client)
+    day = datetime(2025, 3, 4, 10, tzinfo=timezone.utc)
+    add_article(engine, "b2", "Irak formation", "L'OTAN en Irak.", language="fr", published=day)
+    token = csrf_of(client.get("/inbox").text)
+    created = client.post("/alerts", data={"name": "fr", "query": "otan", "language": "French", "csrf_token": token},
+                          follow_redirects=False)
+    assert created.status_code == 303
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT filters FROM alerts WHERE name = 'fr'")).scalar() in (
+            {"languages": ["fr"]}, '{"languages": ["fr"]}')
+    refused = client.post("/alerts", data={"name": "zz", "query": "otan", "language": "zz", "csrf_token": token})
+    assert refused.status_code == 400 and "language: &#39;zz&#39; is not a language code" in refused.text
+    assert [a["name"] for a in client.get("/api/alerts").json()] == ["fr"]
+
+    page = client.get("/search", params={"q": "otan", "language": "french"})
+    assert page.status_code == 200 and "Irak formation" in page.text and '<option value="fr" selected>' in page.text
+    hits = client.get("/api/search", params={"q": "otan", "language": "FR"}).json()["hits"]
+    assert [h["language"] for h in hits] == ["fr"]
+    for name, value, says in (("language", "zz", "language: &#39;zz&#39; is not a language code"),
+                              ("source", "nosuch", "source: unknown source &#39;nosuch&#39;"),
+                              ("topic", "natoo", "topic: unknown topic &#39;natoo&#39;")):
+        page = client.get("/search", params={"q": "otan", name: value})
+        assert page.status_code == 400 and says in page.text and 'id="search-form"' in page.text, name
+        api = client.get("/api/search", params={"q": "otan", name: value})
+        assert api.status_code == 400 and api.json()["detail"].startswith(f"{name}: "), name
+        assert value in api.json()["detail"], name
+
+
+def test_dashboard_errors_link_pages_instead_of_cli_commands(site) -> None:
+    engine, client = site
+    sign_in(client)
+    add_alert(engine, "<b>nmi&", "nato")
+    token = csrf_of(client.get("/inbox").text)
+    again = client.post("/alerts", data={"name": "<B>NMI&", "query": "nato", "csrf_token": token})
+    assert again.status_code == 400 and "monitor alerts" not in again.text
+    assert ('already exists (names ignore case and spaces: &#39;&lt;b&gt;nmi&amp;&#39;): '
+            '<a href="/alerts/%3Cb%3Enmi%26">open &lt;b&gt;nmi&amp;</a>') in again.text
+    missing = client.get("/alerts/nope")
+    assert missing.status_code == 404 and "`monitor" not in missing.text
+    assert "no alert named &#39;nope&#39; (see <a href=\"/inbox\">the alert inbox</a>)" in missing.text
+    unknown = client.get("/search", params={"source": "zzzzzz"}).text
+    assert '(see <a href="/sources">the sources</a>)' in unknown and "`monitor" not in unknown
+    # the CLI keeps its hint
+    assert "(use `monitor alerts edit`)" in run_monitor("alerts", "add", "<b>nmi&", "nato", "--db",
+                                                        str(engine.url.render_as_string(hide_password=False))).stderr
+
+
+def test_the_article_page_lists_its_story_copies_by_title_and_date(site) -> None:
+    """Four copies from one outlet were four identical outlet links."""
+    engine, client = site
+    first = add_article(engine, "b2", "NATO Iraq mission", "The mission.",
+                        published=datetime(2025, 3, 4, 9, tzinfo=timezone.utc))
+    copy = add_article(engine, "b2", "<em>Copy</em> of the NATO Iraq mission", "The mission.",
+                       published=datetime(2025, 3, 5, 9, tzinfo=timezone.utc), story_id=first)
+    panel = client.get(f"/articles/{first}").text.split("<h3>Story")[1].split("<h3>Versions")[0]
+    assert f'<a href="/articles/{copy}">&lt;em&gt;Copy&lt;/em&gt; of the NATO Iraq mission</a>' in panel
+    assert "B2 · 2025-03-05" in panel and "B2 · 2025-03-04" in panel and "<em>" not in panel
+
+
+def test_an_unknown_story_and_the_favicon(site) -> None:
+    _, client = site
+    api = client.get("/api/stories/99999")
+    assert api.status_code == 404 and api.json() == {"detail": "no story 99999"}
+    page = client.get("/stories/99999")
+    assert page.status_code == 404 and "no story 99999" in page.text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg") and client.get("/static/favicon.svg").status_code == 200
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in client.get("/login").text

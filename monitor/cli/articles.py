@@ -94,12 +94,16 @@ def story_command(id_or_url: str, as_json: bool, db_url: str | None) -> None:
 
 def _copy_label(copy: dict, story: dict) -> str:
     """What the similarity column says of one copy: the original (first published), the first stored copy the
-    others were compared with (when it is not the original), or the similarity to the story's first copy."""
+    others were compared with (when it is not the original), or the similarity to that first stored copy.
+
+    An original that is itself a later-stored copy says both ("original · 0.75"): its similarity is what
+    joined it to the story, as on the dashboard's story page."""
+    similarity = "" if copy.get("similarity") is None else f"{copy['similarity']:.2f}"
     if copy["id"] == story["original"]["id"]:
-        return "original"
+        return f"original · {similarity}" if similarity else "original"
     if copy["id"] == story["story_id"]:
         return "first stored"
-    return "" if copy["similarity"] is None else f"{copy['similarity']:.2f}"
+    return similarity
 
 
 COMMANDS = [articles_command, story_command]

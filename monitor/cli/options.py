@@ -15,13 +15,13 @@ if TYPE_CHECKING:
 SUPPORTED_DATABASES = "only sqlite:///FILE and postgresql+psycopg://user@host/db URLs are supported"
 # Commands that may start a new database: they write, and a first crawl, demo or setup has nothing to open yet.
 CREATES_DATABASE = frozenset({
-    "demo", "crawl", "fetch", "schedule", "worker", "db upgrade", "alerts add", "serve", "users add",
+    "demo", "crawl", "fetch", "schedule", "worker", "db upgrade", "alerts add", "users add",
 })
 # Commands that only read (or change what is stored): a SQLite file that does not exist is a mistyped path,
 # not a new, empty database to answer from. Every command with --db is in one of the three sets (tests/test_cli.py).
 NEEDS_DATABASE = frozenset({
     "articles", "story", "search", "export", "status", "topics backtest", "topics retag",
-    "db current", "db prune", "users list", "users remove",
+    "db current", "db prune", "serve", "users list", "users remove",
     "alerts list", "alerts show", "alerts edit", "alerts mute", "alerts remove", "alerts inbox", "alerts backtest",
     "alerts deliver", "alerts feed", "alerts trends",
 })

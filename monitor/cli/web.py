@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+
 import click
 
 from monitor.cli.output import echo_json, echo_table
 from monitor.cli.options import DB_OPTION
-
 
 
 @click.command("serve")
@@ -27,9 +29,32 @@ def serve_command(ctx: click.Context, host: str, port: int, db_url: str | None, 
 
     from monitor.web import create_app
 
+    sock = listening_socket(host, port)  # before anything else: a busy port is one line, not uvicorn's log
     app = create_app(db_url, https_only=https_only)
-    uvicorn.run(app, host=host, port=port, log_level=str(ctx.obj.get("log_level", "WARNING")).lower(),
-                proxy_headers=False, server_header=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level=str(ctx.obj.get("log_level", "WARNING")).lower(),
+                            proxy_headers=False, server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, for uvicorn to serve on; ClickException (one "Error:" line, exit 1)
+    when it cannot be, naming the address.
+
+    Why bind here: uvicorn reports a busy port as a logged ``[Errno 98]`` and exits 3; binding first (as
+    uvicorn would: IPv6 for a host with ':', SO_REUSEADDR) and handing the socket over leaves no window
+    for another process to take the port between a check and the start.
+    """
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(f"{shown} is already in use (another monitor serve?)") from None
+        raise click.ClickException(f"cannot listen on {shown}: {exc.strerror or exc}") from None
+    return sock
 
 
 @click.group("users")

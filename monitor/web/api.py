@@ -10,16 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, HTTPException, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from monitor.alerts import AlertError, inbox, list_alerts
+from monitor.alerts import AlertError, list_alerts
+from monitor.alerts.manage import get_alert
 from monitor.search import search
-from monitor.stories import UnknownArticleError, story_of
 from monitor.topics import QuerySyntaxError, Taxonomy
 from monitor.web import data
-from monitor.web.pages import RowId, _filters
+from monitor.web.entries import UnknownEntryError, entry_page
+from monitor.web.pages import MAX_ID, RowId, _filters, story_or_404
 
 router = APIRouter(prefix="/api", tags=["api"])
 DAY = r"^(\d{4}-\d{2}-\d{2})?$"
@@ -37,6 +38,12 @@ class AlertOut(BaseModel):
     matches: int
 
 
+class HighlightOut(BaseModel):
+    field: str = Field(description="title or text: where the match is")
+    text: str = Field(description="the snippet as plain text, '…' where cut")
+    marks: list[list[int]] = Field(description="[start, end) of each matched term in text")
+
+
 class EntryOut(BaseModel):
     match_id: int
     story_id: int
@@ -49,7 +56,9 @@ class EntryOut(BaseModel):
     published: str | None
     matched_at: datetime
     also_in: int
-    snippets: list[str]
+    snippets: list[str] = Field(description="evidence snippets, the matched term in [brackets] (as the CLI)")
+    highlights: list[HighlightOut] = Field(description="the same snippets without brackets, repeats dropped, "
+                                                       "with the matched spans' offsets")
 
 
 class EvidenceOut(BaseModel):
@@ -165,11 +174,19 @@ def api_alerts(request: Request) -> Any:
 
 @router.get("/alerts/{name}/entries", response_model=list[EntryOut], responses=ERRORS,
             summary="An alert's entries, newest first")
-def api_alert_entries(request: Request, name: str, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Any:
+def api_alert_entries(request: Request, name: str, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                      before: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
+                          "only the entries after this one (its match_id): the next page"))] = None) -> Any:
+    engine = _engine(request)
     try:
-        return inbox(_engine(request), name, limit=limit)
+        with engine.connect() as connection:
+            alert = get_alert(connection, name)
     except ValueError as exc:  # AlertError, or a name like '²' that isdigit() but is no int
         raise HTTPException(404, str(exc) if isinstance(exc, AlertError) else f"no alert named {name!r}") from None
+    try:
+        return entry_page(engine, alert, limit=limit, before=before, count=False).entries
+    except UnknownEntryError as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 @router.get("/search", response_model=SearchOut, responses=ERRORS,
@@ -180,7 +197,8 @@ def api_search(request: Request, q: str = "", topic: str = "", source: str = "",
                limit: Annotated[int, Query(ge=1, le=100)] = 20,
                offset: Annotated[int, Query(ge=0, le=10_000)] = 0) -> Any:
     try:
-        hits = search(_engine(request), q.strip() or None, _filters(topic, source, language, since, until),
+        engine = _engine(request)
+        hits = search(engine, q.strip() or None, _filters(engine, topic, source, language, since, until),
                       limit=limit, offset=offset)
     except QuerySyntaxError as exc:
         raise HTTPException(400, f"q: {exc}") from None
@@ -199,10 +217,7 @@ def api_article(request: Request, article_id: RowId) -> Any:
 @router.get("/stories/{story_id}", response_model=StoryOut, responses=ERRORS,
             summary="Every stored copy of a story")
 def api_story(request: Request, story_id: RowId) -> Any:
-    try:
-        return story_of(_engine(request), str(story_id))
-    except UnknownArticleError as exc:
-        raise HTTPException(404, str(exc)) from None
+    return story_or_404(_engine(request), story_id)
 
 
 @router.get("/topics/{topic}/trend", response_model=list[TrendPointOut], responses=ERRORS,

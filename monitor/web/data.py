@@ -124,6 +124,18 @@ def match_evidence(engine: Engine, match_id: int, article_id: int) -> list[dict[
             AlertMatch.id == match_id, AlertMatch.article_id == article_id)).scalar() or []
 
 
+def match_texts(engine: Engine, match_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per alert match id: the matched article's title and text with the match's evidence, which the alert
+    page highlights (the entries of ``monitor.alerts.inbox`` carry bracketed plain-text snippets only)."""
+    if not match_ids:
+        return {}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AlertMatch.id, AlertMatch.evidence, Article.title, Article.text)
+            .join(Article, Article.id == AlertMatch.article_id).where(AlertMatch.id.in_(match_ids))).all()
+    return {r.id: {"title": r.title or "", "text": r.text or "", "evidence": r.evidence or []} for r in rows}
+
+
 class FacetCache:
     """Facet values (sources, languages), re-read when older than ``ttl`` seconds (default 0: on every call).
 
@@ -178,5 +190,5 @@ def sources_overview(engine: Engine, *, now: datetime | None = None) -> list[dic
     return sorted(out, key=lambda s: (order.get(s["status"], 9), s["name"]))
 
 
-__all__ = ["FacetCache", "TrendPoint", "alert_names", "article_record", "match_evidence", "sources_overview",
-           "topic_daily_counts", "topic_trend", "trend_series"]
+__all__ = ["FacetCache", "TrendPoint", "alert_names", "article_record", "match_evidence", "match_texts",
+           "sources_overview", "topic_daily_counts", "topic_trend", "trend_series"]

@@ -13,6 +13,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+SNIPPET_WIDTH = 80  # characters of context each side of a match in search results and alert entries
+
 
 def merge_spans(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
     """Spans clipped to ``0..length``, sorted, overlapping or touching ones merged, empty ones dropped."""
@@ -36,6 +38,29 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> Markup:
         pos = end
     parts.append(escape(text[pos:]))
     return Markup("").join(parts)
+
+
+def snippet_window(text: str, start: int, end: int, spans: Iterable[tuple[int, int]] = (),
+                   width: int = SNIPPET_WIDTH) -> tuple[str, list[tuple[int, int]]]:
+    """The plain text around ``start..end`` (``width`` characters each side, "…" where cut) and the spans
+    that fall inside it, as offsets into that snippet (default: ``start..end`` alone).
+
+    Plain text and offsets, not markup: the pages escape it through ``highlight``, the JSON API returns it
+    as it is (``monitor.web.entries``), so both show the same marks.
+    """
+    left, right = max(0, start - width), min(len(text), end + width)
+    prefix = "…" if left else ""
+    body = prefix + text[left:right] + ("…" if right < len(text) else "")
+    shift = len(prefix) - left
+    inside = [(max(s, left) + shift, min(e, right) + shift) for s, e in (list(spans) or [(start, end)])
+              if s < right and e > left]
+    return body, merge_spans(inside, len(body))
+
+
+def snippet(text: str, start: int, end: int, spans: Iterable[tuple[int, int]] = (),
+            width: int = SNIPPET_WIDTH) -> Markup:
+    """``snippet_window`` escaped, its spans wrapped in ``<mark>``."""
+    return highlight(*snippet_window(text, start, end, spans, width))
 
 
 def spans_for(evidence: Iterable[Any], field: str) -> list[tuple[int, int]]:

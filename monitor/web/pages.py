@@ -16,18 +16,22 @@ from fastapi import APIRouter, Path, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from monitor.alerts import AlertError, add_alert, inbox, list_alerts, remove_alert, spikes, trend_firings
-from monitor.alerts.manage import get_alert
-from monitor.queries import list_articles
+from monitor.alerts import AlertError, add_alert, list_alerts, remove_alert, spikes, trend_firings
+from monitor.alerts.manage import find_alert, get_alert
+from monitor.queries import list_articles, unknown_source
 from monitor.search import Filters, search
+from monitor.search.fulltext import language_code
 from monitor.stories import UnknownArticleError, story_of
 from monitor.topics import Document, QuerySyntaxError, Taxonomy, compile_query
+from monitor.topics.taxonomy import unknown_topic
 from monitor.web import data, read_state
 from monitor.web.app import render
 from monitor.web.auth import authenticate, rotate_session_key, signed_in_user
 from monitor.web.chart import trend_svg
 from monitor.web.csrf import csrf_token
-from monitor.web.highlight import highlight, paragraphs, spans_for
+from monitor.web.entries import UnknownEntryError, entry_page
+from monitor.web.highlight import highlight, paragraphs, snippet, spans_for
+from monitor.web.messages import page_message
 from monitor.web.throttle import LoginThrottle
 
 router = APIRouter(include_in_schema=False)
@@ -154,14 +158,19 @@ def create_alert(request: Request, name: Annotated[str, Form()], query: Annotate
     if isinstance(uid, Response):
         return uid
     engine = engine_of(request)
-    filters = {k: [v.strip()] for k, v in (("topics", topic), ("languages", language), ("sources", source))
-               if v.strip()}
     try:
+        code = checked_language(language)  # stored as the CLI stores it: "French" and "FR" are "fr"
+        filters = {k: [v.strip()] for k, v in (("topics", topic), ("languages", code), ("sources", source))
+                   if v.strip()}
         add_alert(engine, name.strip(), query, owner=request.session.get("user", ""), filters=filters)
-    except (AlertError, QuerySyntaxError) as exc:
+    except (AlertError, QuerySyntaxError, HTTPException) as exc:
+        with engine.connect() as connection:
+            existing = find_alert(connection, name)  # "already exists": link its page
+        message = exc.detail if isinstance(exc, HTTPException) else str(exc)
         alerts = alerts_with_unread(engine, uid)
         return render(request, "inbox.html", {
-            "alerts": alerts, "error": str(exc), "topics": sorted(Taxonomy.default().topics),
+            "alerts": alerts, "error": page_message(message, alert=existing.name if existing else None),
+            "topics": sorted(Taxonomy.default().topics),
             "form": {"name": name, "query": query, "topic": topic, "language": language, "source": source}},
             status_code=400)
     return RedirectResponse(f"/alerts/{quote(name.strip(), safe='')}", status_code=303)
@@ -173,12 +182,17 @@ def _alert_or_404(engine: Engine, name: str) -> Any:
         with engine.connect() as connection:
             return get_alert(connection, name)
     except AlertError as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, page_message(str(exc))) from None
+
+
+ALERT_PAGE_SIZE = 50
 
 
 @router.get("/alerts/{name}", response_class=HTMLResponse)
-def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               unread_only: bool = False) -> Response:
+def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le=500)] = ALERT_PAGE_SIZE,
+               unread_only: bool = False, before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+    """An alert's entries, newest first, ``limit`` a page; ``before``: the entries after that one (keyset
+    paging, ``monitor.web.entries``), within the unread ones with ``unread_only``."""
     uid = require_user(request)
     if isinstance(uid, Response):
         return uid
@@ -186,11 +200,25 @@ def alert_page(request: Request, name: str, limit: Annotated[int, Query(ge=1, le
     alert = _alert_or_404(engine, name)
     firings = trend_firings(engine, name, limit=limit)  # None: a story alert
     up_to = read_state.newest_match_id(engine, alert.id)  # before the entries: a match stored meanwhile stays unread
-    entries = inbox(engine, name, limit=limit, where=read_state.unread_by(uid, alert.id) if unread_only else None)
-    read = read_state.read_matches(engine, uid, [e["match_id"] for e in entries])
-    for entry in entries:
+    try:
+        page = entry_page(engine, alert, limit=limit, before=before,
+                          where=read_state.unread_by(uid, alert.id) if unread_only else None)
+    except UnknownEntryError as exc:
+        raise HTTPException(400, str(exc)) from None
+    read = read_state.read_matches(engine, uid, [e["match_id"] for e in page.entries])
+    for entry in page.entries:
         entry["read"] = entry["match_id"] in read
-    return render(request, "alert.html", {"alert": alert, "entries": entries, "unread_only": unread_only,
+        entry["title_html"] = highlight(entry["title"], entry["title_marks"]) if entry["title"] else "(untitled)"
+        entry["snippets_html"] = [highlight(h["text"], h["marks"]) for h in entry["highlights"]]
+
+    def link(**changes: Any) -> str:
+        merged = {"limit": limit, "unread_only": unread_only, "before": before, **changes}
+        query = urlencode({k: "true" if v is True else v for k, v in merged.items()
+                           if v is not None and v is not False and not (k == "limit" and v == ALERT_PAGE_SIZE)})
+        return f"?{query}" if query else "?"
+
+    return render(request, "alert.html", {"alert": alert, "entries": page.entries, "page": page,
+                                          "unread_only": unread_only, "before": before, "link": link,
                                           "firings": firings, "up_to": up_to,
                                           "unread": read_state.unread_counts(engine, uid, alert_id=alert.id).get(alert.id, 0)})
 
@@ -217,12 +245,32 @@ def remove_alert_page(request: Request, name: str) -> Response:
     alert = _alert_or_404(engine, name)
     if not alert.owner or alert.owner != request.session.get("user"):
         raise HTTPException(403, f"alert {alert.name!r} belongs to {alert.owner or 'nobody on the dashboard'}: "
-                                 "only its owner removes it here (or `monitor alerts remove`)")
+                                 "only its owner removes it here")
     remove_alert(engine, alert.name)
     return RedirectResponse("/inbox", status_code=303)
 
 
-def _filters(topic: str, source: str, language: str, since: str, until: str) -> Filters:
+def checked_language(value: str) -> str:
+    """A language filter as its ISO 639-1 code, as the CLI's ``--lang`` reads it (``French``, ``FR``,
+    ``fr-FR``: ``fr``; empty: any); HTTP 400 naming a value that is no language."""
+    if not value.strip():
+        return ""
+    try:
+        return language_code(value.strip())
+    except ValueError as exc:
+        raise HTTPException(400, f"language: {exc}") from None
+
+
+def _filters(engine: Engine, topic: str, source: str, language: str, since: str, until: str) -> Filters:
+    """The search filters, checked as the CLI checks them; HTTP 400 naming an unknown language, topic or
+    source or a malformed date (a filter on an unknown value would match nothing, silently)."""
+    language = checked_language(language)
+    problem = unknown_topic([topic]) if topic else None
+    if problem:
+        raise HTTPException(400, f"topic: {problem}")
+    problem = unknown_source(engine, [source]) if source else None
+    if problem:
+        raise HTTPException(400, f"source: {problem}")
     until_day = parse_day(until, "until")
     return Filters(since=parse_day(since, "since"), until=until_day + timedelta(days=1) if until_day else None,
                    topics=(topic,) if topic else (), sources=(source,) if source else (),
@@ -238,12 +286,13 @@ def search_page(request: Request, q: str = "", topic: str = "", source: str = ""
     error = None
     more = False
     try:
-        filters = _filters(topic, source, language, since, until)
+        filters = _filters(engine, topic, source, language, since, until)
+        params["language"] = filters.languages[0] if filters.languages else ""  # "French" -> "fr": selected below
         found = search(engine, q.strip() or None, filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         more = len(found) > PAGE_SIZE
         hits = found[:PAGE_SIZE]
     except (QuerySyntaxError, HTTPException) as exc:
-        error = exc.detail if isinstance(exc, HTTPException) else str(exc)
+        error = page_message(exc.detail if isinstance(exc, HTTPException) else str(exc))
     facets = request.app.state.facets.get()
     counts = {"topic": Counter(t for h in hits for t in h.article.topics),
               "source": Counter(h.article.source for h in hits),
@@ -257,17 +306,12 @@ def search_page(request: Request, q: str = "", topic: str = "", source: str = ""
     for hit in hits:
         a = hit.article
         results.append({"article": a, "title": highlight(a.title or "(untitled)", spans_for(hit.evidence, "title")),
-                        "snippets": [_snippet(a.text, ev) for ev in hit.evidence if ev.field == "text"][:2]})
+                        "snippets": [snippet(a.text, ev.start, ev.end)
+                                     for ev in hit.evidence if ev.field == "text"][:2]})
     return render(request, "search.html", {
         "params": params, "results": results, "error": error, "page": page, "more": more, "link": link,
         "facets": facets, "counts": counts, "topics": sorted(Taxonomy.default().topics),
-        "article_query": urlencode({"q": q}) if q.strip() else ""})
-
-
-def _snippet(text: str, ev: Any, width: int = 80) -> Any:
-    left, right = max(0, ev.start - width), min(len(text), ev.end + width)
-    body = highlight(text[left:right], [(ev.start - left, ev.end - left)])
-    return ("…" if left else "") + body + ("…" if right < len(text) else "")
+        "article_query": urlencode({"q": q}) if q.strip() else ""}, status_code=400 if error else 200)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -305,11 +349,17 @@ def article_page(request: Request, article_id: RowId, q: str = "",
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story_page(request: Request, story_id: RowId) -> Response:
+    return render(request, "story.html", {"story": story_or_404(engine_of(request), story_id)})
+
+
+def story_or_404(engine: Engine, story_id: int) -> dict[str, Any]:
+    """The story ``story_id`` (or the story of the article with that id); HTTP 404 "no story N" when none.
+
+    Why not the lookup's own message: it says "no stored article", which is the CLI's id-or-URL wording."""
     try:
-        story = story_of(engine_of(request), str(story_id))
-    except UnknownArticleError as exc:
-        raise HTTPException(404, str(exc)) from None
-    return render(request, "story.html", {"story": story})
+        return story_of(engine, str(story_id))
+    except UnknownArticleError:
+        raise HTTPException(404, f"no story {story_id}") from None
 
 
 @router.get("/topics", response_class=HTMLResponse)
