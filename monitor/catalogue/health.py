@@ -134,7 +134,8 @@ def assess(runs: Iterable[RunRecord], article_dates: Iterable[datetime | None], 
     recent, earlier = ordered[-WINDOW:], ordered[:-WINDOW]
     start, pages = recent[-1].causes(kind)
     causes = ([start] if start else []) + ([f"the last run lost pages: {pages}"] if pages else [])
-    broken = _verdicts(recent, earlier) + ([silence] if (silence := _silence(dates, now)) else [])
+    silence = _silence(dates, now, watched_since=ordered[0].started)
+    broken = _verdicts(recent, earlier) + ([silence] if silence else [])
     warnings = _warnings(recent, explained=bool(causes), start_failed=start is not None)
     problems: Counter[str] = Counter()
     for run in recent:
@@ -210,13 +211,19 @@ def _rate(runs: Sequence[RunRecord], part: Any) -> float | None:
     return sum(n for n, _ in pairs) / total if total else None
 
 
-def _silence(dates: list[datetime], now: datetime) -> str | None:
+def _silence(dates: list[datetime], now: datetime, *, watched_since: datetime) -> str | None:
+    """Why the source counts as silent: no article for ``SILENCE_FACTOR`` of its usual gaps, counted from
+    its newest article or, when it was first crawled later, from then (``watched_since``, its oldest run).
+
+    An outlet added with months-old articles (an archive, the demo's replica) has not been silent while
+    it was watched: it becomes so only after that many gaps without a new article since it was added.
+    """
     recent = dates[-21:]
     if len(recent) < 4:
         return None
     gaps = [(b - a).total_seconds() for a, b in zip(recent, recent[1:])]
     usual = timedelta(seconds=statistics.median(gaps))
-    quiet = now - recent[-1]
+    quiet = now - max(recent[-1], watched_since)
     if quiet > max(SILENCE_FACTOR * usual, MIN_SILENCE):
         return (f"silent for {quiet.days} days {quiet.seconds // 3600} h; it usually publishes every "
                 f"{_human(usual)}")
