@@ -112,3 +112,14 @@ def test_failure_reasons_drop_the_repeated_url_and_twisted_wording() -> None:
     assert _reason(f"{url}: TCP connection timed out: 110: Connection timed out.", url) == "timed out"
     assert _reason("no article produced", url) == "no article produced"
     assert _reason("extract_article: input is empty", url) == "extract_article: input is empty"
+
+
+def test_log_json_keeps_every_stderr_line_json_errors_included(replica: ReplicaServer, db_url: str) -> None:
+    """A log pipeline reading stderr as JSON lines gets no plain "Error:" line and no spider repr."""
+    url = f"{replica.base_url}/nato/no-such-page.html"
+    result = run_monitor("--log-json", "-v", "fetch", url, "--db", db_url)
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stderr.splitlines()]  # each line is one JSON object
+    assert records[-1]["level"] == "ERROR" and records[-1]["message"] == f"could not fetch {url}: HTTP 404"
+    spiders = {r["spider"] for r in records if "spider" in r}
+    assert spiders and all("<" not in s and "0x" not in s for s in spiders), spiders

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from monitor import __version__
+from monitor.cli.output import MonitorError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, LookupError)
 
@@ -38,11 +39,11 @@ class MonitorGroup(click.Group):
         except USER_ERRORS as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise click.ClickException(f"{exc}{_source_excerpt(exc)}") from exc
+            raise MonitorError(f"{exc}{_source_excerpt(exc)}") from exc
         except Exception as exc:  # database errors and the like: say what, not where
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise click.ClickException(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise MonitorError(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
 
 
 EXCERPT_WIDTH = 72

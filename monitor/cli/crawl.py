@@ -9,7 +9,7 @@ import click
 
 from monitor.catalogue import REPLICA_PLACEHOLDER, Source, catalogue_path, find_source, load_catalogue, unfilled
 from monitor.cli.articles import parse_since
-from monitor.cli.output import echo_json, echo_table
+from monitor.cli.output import MonitorError, echo_error, echo_json, echo_table
 from monitor.cli.options import BASE_URL_OPTION, DB_OPTION
 from monitor.cli.set_option import parse_set_options
 
@@ -78,7 +78,7 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
 
     entries = load_catalogue(catalogue, base_url=base_url)
     if not entries:
-        raise click.ClickException(f"{catalogue or catalogue_path()}: no [[source]] entries: nothing to crawl")
+        raise MonitorError(f"{catalogue or catalogue_path()}: no [[source]] entries: nothing to crawl")
     chosen = [find_source(entries, name) for name in sources] if sources else entries
     _refuse_placeholders(catalogue or catalogue_path(), chosen)
     overrides: dict[str, object] = {"LOG_LEVEL": ctx.obj["log_level"]}
@@ -104,8 +104,8 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         echo_json(run.as_dict())
     unstored = sum(run.count("monitor/errors/store_failed") for run in runs)
     if unstored:
-        click.echo(f"Error: {unstored} articles could not be stored (see the log); "
-                   "they were not marked seen, so the next crawl fetches them again", err=True)
+        echo_error(f"{unstored} articles could not be stored (see the log); "
+                   "they were not marked seen, so the next crawl fetches them again")
     exit_if_runs_failed(ctx, runs)
 
 
@@ -127,7 +127,7 @@ def exit_if_runs_failed(ctx: click.Context, runs: list[RunSummary]) -> None:
 
     failed = [run for run in runs if not run.ok]
     if failed:
-        click.echo("Error: " + "; ".join(_what_failed(run) for run in failed), err=True)
+        echo_error("; ".join(_what_failed(run) for run in failed))
         ctx.exit(ERRORS_EXIT_CODE)
 
 
@@ -156,7 +156,7 @@ def fetch_command(ctx: click.Context, url: str, as_json: bool, no_store: bool, d
     except FetchError as exc:  # a user's URL that failed: one line, without the class name other errors get
         if ctx.obj.get("debug"):
             raise
-        raise click.ClickException(str(exc)) from exc
+        raise MonitorError(str(exc)) from exc
     if as_json:
         echo_json(record)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -50,3 +51,32 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_wid
         click.echo("  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip())
         if index == 0:
             click.echo("  ".join("-" * w for w in widths))
+
+
+def echo_error(message: str) -> None:
+    """``Error: message`` on stderr, or under ``--log-json`` the same as a JSON log record (level ERROR,
+    logger ``monitor``), so a log pipeline reading stderr as JSON lines gets no plain-text line."""
+    if _json_logs():
+        logging.getLogger("monitor").error(message)
+    else:
+        click.echo(f"Error: {message}", err=True)
+
+
+def _json_logs() -> bool:
+    """Whether the running command was given ``--log-json`` (or MONITOR_LOG_JSON)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and bool(context.find_root().params.get("log_json"))
+
+
+class MonitorError(click.ClickException):
+    """A user error's one line (``Error: ...``), or under ``--log-json`` a JSON log record like every other line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.as_json = _json_logs()  # decided now: the context is gone when click shows the error
+
+    def show(self, file: Any = None) -> None:
+        if self.as_json:
+            logging.getLogger("monitor").error(self.message)
+        else:
+            super().show(file)

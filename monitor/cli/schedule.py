@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from monitor.catalogue import find_source, load_catalogue
-from monitor.cli.output import echo_json, echo_jsonl, echo_table
+from monitor.cli.output import echo_error, echo_json, echo_jsonl, echo_table
 from monitor.cli.crawl import exit_if_runs_failed
 from monitor.cli.options import DB_OPTION
 from monitor.cli.set_option import parse_set_options
@@ -129,7 +129,7 @@ def _exit_if_crawls_failed(ctx: click.Context, runs: list[dict[str, Any]]) -> No
 
     failed = [run for run in runs if run["status"] != "finished"]
     if failed:
-        click.echo("Error: " + "; ".join(_what_failed(run) for run in failed), err=True)
+        echo_error("; ".join(_what_failed(run) for run in failed))
         ctx.exit(ERRORS_EXIT_CODE)
 
 

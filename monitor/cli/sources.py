@@ -11,7 +11,7 @@ import click
 from click.core import ParameterSource
 
 from monitor.catalogue import Source, catalogue_path, check_catalogue, find_source, load_catalogue, read_entries
-from monitor.cli.output import echo_json, echo_table
+from monitor.cli.output import MonitorError, echo_json, echo_table
 from monitor.cli.options import DB_OPTION
 
 CATALOGUE_OPTION = click.option(
@@ -138,7 +138,7 @@ def check_command(ctx: click.Context, name: str | None, catalogue: Path | None, 
 
     path = Path(_from_group(ctx, "catalogue", catalogue) or catalogue_path())
     if not read_entries(path):  # a file that cannot be read is one error naming it, not "1 invalid entry"
-        raise click.ClickException(f"{path}: no [[source]] entries")
+        raise MonitorError(f"{path}: no [[source]] entries")
     problems = check_catalogue(path)
     notes: list[str] = []
     if not problems:
@@ -158,7 +158,7 @@ def check_command(ctx: click.Context, name: str | None, catalogue: Path | None, 
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
-        raise click.ClickException(f"{len(problems)} invalid catalogue entr{'y' if len(problems) == 1 else 'ies'}")
+        raise MonitorError(f"{len(problems)} invalid catalogue entr{'y' if len(problems) == 1 else 'ies'}")
     click.echo(f"{path}: {'entry ' + name if name else 'all entries'} valid")
 
 
@@ -196,7 +196,7 @@ def test_command(ctx: click.Context, name: str, catalogue: Path | None, fixtures
         click.echo(f"{name}: {report['articles']} articles from {report['fixture']}")
         echo_table(["field", "coverage"], [[k, f"{v:.0%}"] for k, v in report["coverage"].items()])
     if report["problems"]:
-        raise click.ClickException("; ".join(report["problems"]))
+        raise MonitorError("; ".join(report["problems"]))
 
 
 @sources_group.command("add")

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from monitor.cli.output import echo_json, echo_jsonl
+from monitor.cli.output import MonitorError, echo_error, echo_json, echo_jsonl
 from monitor.config import load_config
 from monitor.dates import isoformat
 
@@ -117,7 +117,7 @@ def extract_command(inputs: tuple[str, ...], url: str | None) -> None:
             except InputError as exc:
                 failed += 1
                 sys.stdout.flush()  # keep stdout and stderr lines in input order on a terminal
-                click.echo(f"Error: {exc}", err=True)
+                echo_error(str(exc))
                 continue
             yield record
 
@@ -133,9 +133,9 @@ def _jsonl_lines() -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise click.ClickException(f"stdin line {number}: not JSON ({exc.msg})") from exc
+            raise MonitorError(f"stdin line {number}: not JSON ({exc.msg})") from exc
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise click.ClickException(f"stdin line {number}: expected an object with a string 'text'")
+            raise MonitorError(f"stdin line {number}: expected an object with a string 'text'")
         yield number, row
 
 

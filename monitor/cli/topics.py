@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from monitor.cli.articles import parse_since
-from monitor.cli.output import echo_json, echo_jsonl, echo_table
+from monitor.cli.output import MonitorError, echo_json, echo_jsonl, echo_table
 from monitor.dates import isoformat
 from monitor.cli.options import DB_OPTION
 
@@ -47,7 +47,7 @@ def show_command(topic_id: str) -> None:
     taxonomy = _taxonomy()
     topic = taxonomy.topics.get(topic_id)
     if topic is None:
-        raise click.ClickException(f"unknown topic {topic_id!r} (see `monitor topics list`)")
+        raise MonitorError(f"unknown topic {topic_id!r} (see `monitor topics list`)")
     echo_json({
         "id": topic.id, "name": topic.name, "description": topic.description, "parent": topic.parent,
         "ancestors": taxonomy.ancestors(topic.id), "children": taxonomy.children(topic.id), "query": topic.query,
@@ -66,7 +66,7 @@ def test_command(topic_id: str, labels: Path) -> None:
     from monitor.topics import Document
 
     if topic_id not in _taxonomy().topics:
-        raise click.ClickException(f"unknown topic {topic_id!r} (see `monitor topics list`)")
+        raise MonitorError(f"unknown topic {topic_id!r} (see `monitor topics list`)")
     tagger = default_tagger()
     tp = fp = fn = 0
     misses: list[dict[str, str]] = []
@@ -78,7 +78,7 @@ def test_command(topic_id: str, labels: Path) -> None:
             document = Document(title=row.get("title", ""), text=row["text"], language=row.get("language", ""))
             expected = topic_id in row.get("topics", [])
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise click.ClickException(f"{labels}: line {number}: expected an object with 'text' ({exc})") from exc
+            raise MonitorError(f"{labels}: line {number}: expected an object with 'text' ({exc})") from exc
         got = any(hit.id == topic_id for hit in tagger.tag(document))
         tp, fp, fn = tp + (got and expected), fp + (got and not expected), fn + (expected and not got)
         if got != expected:

@@ -7,7 +7,7 @@ import socket
 
 import click
 
-from monitor.cli.output import echo_json, echo_table
+from monitor.cli.output import MonitorError, echo_json, echo_table
 from monitor.cli.options import DB_OPTION
 
 
@@ -52,8 +52,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise click.ClickException(f"{shown} is already in use (another monitor serve?)") from None
-        raise click.ClickException(f"cannot listen on {shown}: {exc.strerror or exc}") from None
+            raise MonitorError(f"{shown} is already in use (another monitor serve?)") from None
+        raise MonitorError(f"cannot listen on {shown}: {exc.strerror or exc}") from None
     return sock
 
 

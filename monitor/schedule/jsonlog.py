@@ -28,7 +28,15 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return json.dumps(entry, default=_plain, ensure_ascii=False)
+
+
+def _plain(value: object) -> object:
+    """A value JSON cannot hold as itself: a Scrapy spider (``extra={"spider": ...}`` on every Scrapy record)
+    by its name, anything else by ``str`` (not a repr with a memory address)."""
+    name = getattr(value, "name", None)
+    spider = any(cls.__name__ == "Spider" for cls in type(value).__mro__)  # without importing Scrapy here
+    return name if spider and isinstance(name, str) else str(value)
 
 
 def use_json_logs() -> None:
