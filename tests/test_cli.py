@@ -369,3 +369,10 @@ def _read_or_eof(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:
         return b""
+
+
+def test_users_add_help_states_the_password_rule_the_dashboard_enforces() -> None:
+    from monitor.web.auth import MIN_PASSWORD
+
+    shown = " ".join(CliRunner().invoke(cli, ["users", "add", "--help"]).output.split())
+    assert f"at least {MIN_PASSWORD} characters" in shown

@@ -64,11 +64,12 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("name")
-@click.password_option(help="The password (prompted, twice, when not given; or MONITOR_WEB_PASSWORD).",
+@click.password_option(help="The password, at least 8 characters (prompted, twice, when not given; or "
+                            "MONITOR_WEB_PASSWORD).",
                        envvar="MONITOR_WEB_PASSWORD")
 @DB_OPTION
 def users_add(name: str, password: str, db_url: str | None) -> None:
-    """Create dashboard user NAME."""
+    """Create dashboard user NAME (a password of at least 8 characters, stored as a scrypt hash)."""
     from monitor.db import connect
     from monitor.web.auth import add_user
 
