@@ -347,3 +347,19 @@ def test_a_sources_concurrency_is_within_its_crawlers_cap(concurrency: int, tota
                     politeness={"concurrency": concurrency})
     assert FeedSpider.for_source(source).custom_settings == {
         "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency, "CONCURRENT_REQUESTS": total}
+
+
+def test_one_bad_entry_leaves_the_others_listed_and_fails_the_command(created_db: str, tmp_path: Path) -> None:
+    """An entry being edited must not blank the health view; crawls still refuse the whole file."""
+    catalogue = tmp_path / "sources.toml"
+    catalogue.write_text('[[source]]\nname = "good"\nkind = "feed"\noutlet = "Good"\nlanguages = ["en"]\n'
+                         'start_urls = ["http://127.0.0.1:9/feed"]\n\n'
+                         '[[source]]\nname = "bad"\nkind = "feed"\noutlet = "Bad"\nlanguage = ["en"]\n'
+                         'start_urls = ["http://127.0.0.1:9/feed"]\n')
+    listed = sources("list", "--json", "--catalogue", str(catalogue), "--db", created_db)
+    assert listed.exit_code == 1
+    assert [json.loads(line)["name"] for line in listed.stdout.splitlines()] == ["good"]
+    assert "entry 2 (bad): field 'language': unknown field: did you mean 'languages'?" in listed.stderr
+    assert "1 invalid catalogue entry left out above" in listed.stderr
+    crawled = run_monitor("crawl", "--catalogue", str(catalogue), "good", "--db", created_db)
+    assert crawled.returncode != 0 and "field 'language'" in crawled.stderr

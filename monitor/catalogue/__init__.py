@@ -118,17 +118,38 @@ def read_entries(path: Path) -> list[Any]:
 
 
 def load_catalogue(path: Path | None = None, *, base_url: str | None = None) -> list[Source]:
-    """Read and validate a catalogue file; ``base_url`` fills ``{{REPLICA}}`` placeholders."""
+    """Read and validate a catalogue file; ``base_url`` fills ``{{REPLICA}}`` placeholders.
+    CatalogueError naming the first bad entry (``check_catalogue`` lists them all)."""
+    sources, problems = load_valid_entries(path, base_url=base_url)
+    if problems:
+        raise CatalogueError(problems[0])
+    return sources
+
+
+def load_valid_entries(path: Path | None = None, *,
+                       base_url: str | None = None) -> tuple[list[Source], list[str]]:
+    """The catalogue's valid entries, and one message per bad one (a duplicate name counts as bad).
+
+    For views that should not go blank because one entry is being edited (``monitor sources``);
+    crawls and the scheduler use ``load_catalogue``, which refuses the whole file. A file that cannot
+    be read at all still raises CatalogueError.
+    """
     path = Path(path or catalogue_path())
     sources: list[Source] = []
+    problems: list[str] = []
     seen: dict[str, str] = {}
     for index, entry in enumerate(read_entries(path), start=1):
-        source = parse_entry(entry, where=f"{path}: entry {index}")
+        try:
+            source = parse_entry(entry, where=f"{path}: entry {index}")
+        except CatalogueError as exc:
+            problems.append(str(exc))
+            continue
         duplicate = _duplicate(source.name, seen)
         if duplicate:
-            raise CatalogueError(f"{path}: entry {index} ({source.name}): field 'name': {duplicate}")
+            problems.append(f"{path}: entry {index} ({source.name}): field 'name': {duplicate}")
+            continue
         sources.append(source.with_base(base_url) if base_url else source)
-    return sources
+    return sources, problems
 
 
 def _duplicate(name: str, seen: dict[str, str]) -> str | None:
@@ -279,23 +300,11 @@ def check_catalogue(path: Path | None = None) -> list[str]:
     """
     path = Path(path or catalogue_path())
     try:
-        entries = read_entries(path)
+        if not read_entries(path):
+            return [f"{path}: no [[{TOP_LEVEL}]] entries"]
+        return load_valid_entries(path)[1]
     except CatalogueError as exc:
         return [str(exc)]
-    if not entries:
-        return [f"{path}: no [[{TOP_LEVEL}]] entries"]
-    problems: list[str] = []
-    seen: dict[str, str] = {}
-    for index, entry in enumerate(entries, start=1):
-        try:
-            source = parse_entry(entry, where=f"{path}: entry {index}")
-        except CatalogueError as exc:
-            problems.append(str(exc))
-            continue
-        duplicate = _duplicate(source.name, seen)
-        if duplicate:
-            problems.append(f"{path}: entry {index} ({source.name}): field 'name': {duplicate}")
-    return problems
 
 
 def offline(source: Source, base_url: str) -> Source:

@@ -10,7 +10,8 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from monitor.catalogue import Source, catalogue_path, check_catalogue, find_source, load_catalogue, read_entries
+from monitor.catalogue import (Source, catalogue_path, check_catalogue, find_source, load_catalogue,
+                               load_valid_entries, read_entries)
 from monitor.cli.output import MonitorError, echo_json, echo_table
 from monitor.cli.options import DB_OPTION
 
@@ -80,7 +81,7 @@ def list_command(ctx: click.Context, catalogue: Path | None, db_url: str | None,
     """
     catalogue, db_url = _from_group(ctx, "catalogue", catalogue), _from_group(ctx, "db_url", db_url)
     as_json = _from_group(ctx, "as_json", as_json)
-    sources = load_catalogue(catalogue)
+    sources, problems = load_valid_entries(catalogue)  # one entry being edited must not blank the view
     entries = {s.name: {"outlet": s.outlet, "kind": s.kind, "languages": list(s.languages),
                         "poll_interval_minutes": s.poll_interval_minutes, "in_catalogue": True} for s in sources}
     for name, stored in _stored(db_url).items():
@@ -97,11 +98,16 @@ def list_command(ctx: click.Context, catalogue: Path | None, db_url: str | None,
     if as_json:
         for row in rows:
             echo_json(row)
-        return
-    echo_table(["name", "kind", "languages", "status", "last success", "articles/day", "reasons"],
-               [[r["name"], r["kind"], ",".join(r["languages"]), r["status"],
-                 r["last_success"].isoformat(timespec="minutes") if r["last_success"] else "-",
-                 r["articles_per_day"], "; ".join(r["reasons"])] for r in rows], max_width=60)
+    else:
+        echo_table(["name", "kind", "languages", "status", "last success", "articles/day", "reasons"],
+                   [[r["name"], r["kind"], ",".join(r["languages"]), r["status"],
+                     r["last_success"].isoformat(timespec="minutes") if r["last_success"] else "-",
+                     r["articles_per_day"], "; ".join(r["reasons"])] for r in rows], max_width=60)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise MonitorError(f"{len(problems)} invalid catalogue entr{'y' if len(problems) == 1 else 'ies'} "
+                           "left out above (crawls refuse the file until it is fixed: `monitor sources check`)")
 
 
 @sources_group.command("show")
