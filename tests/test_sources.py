@@ -363,3 +363,49 @@ def test_one_bad_entry_leaves_the_others_listed_and_fails_the_command(created_db
     assert "1 invalid catalogue entry left out above" in listed.stderr
     crawled = run_monitor("crawl", "--catalogue", str(catalogue), "good", "--db", created_db)
     assert crawled.returncode != 0 and "field 'language'" in crawled.stderr
+
+
+REMOVABLE = """# My catalogue
+
+# Brussels blog
+[[source]]
+name = "one"
+outlet = "One"
+kind = "feed"
+start_urls = ["http://127.0.0.1:9/one"]
+
+# the second, with selectors
+[[source]]
+name = "two"
+outlet = "Two"
+kind = "listing"
+start_urls = ["http://127.0.0.1:9/two"]
+[source.selectors]
+"teaser" = "article"
+
+[[source]]
+name = "three"
+outlet = "Three"
+kind = "feed"
+start_urls = ["http://127.0.0.1:9/three"]
+"""
+
+
+def test_remove_cuts_one_entry_with_its_comments_and_keeps_the_rest_as_written(tmp_path: Path) -> None:
+    catalogue = tmp_path / "sources.toml"
+    catalogue.write_text(REMOVABLE)
+    catalogue.chmod(0o640)
+    removed = sources("remove", "two", "--catalogue", str(catalogue))
+    assert removed.exit_code == 0, removed.output
+    assert removed.stdout.startswith(f"{catalogue}: removed two (listing, http://127.0.0.1:9/two)")
+    text = catalogue.read_text()
+    assert "two" not in text and "the second" not in text and "[source.selectors]" not in text
+    assert text.startswith("# My catalogue\n\n# Brussels blog\n[[source]]\nname = \"one\"")
+    assert text.endswith('name = "three"\noutlet = "Three"\nkind = "feed"\nstart_urls = ["http://127.0.0.1:9/three"]\n')
+    assert [s.name for s in load_catalogue(catalogue)] == ["one", "three"]
+    assert catalogue.stat().st_mode & 0o777 == 0o640 and list(tmp_path.iterdir()) == [catalogue]
+    assert sources("remove", "one", "--catalogue", str(catalogue)).exit_code == 0
+    assert catalogue.read_text().startswith("# My catalogue\n\n[[source]]\nname = \"three\"")
+    unknown = sources("remove", "thre", "--catalogue", str(catalogue))
+    assert unknown.exit_code == 1 and "unknown source 'thre' (known: three)" in unknown.output
+    assert [s.name for s in load_catalogue(catalogue)] == ["three"]

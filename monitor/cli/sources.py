@@ -262,6 +262,24 @@ def add_command(ctx: click.Context, name: str, feed_url: str | None, kind: str |
     click.echo(f"{path}: added {source.name} ({source.kind}, {', '.join(source.start_urls)})")
 
 
+@sources_group.command("remove")
+@click.argument("name")
+@CATALOGUE_OPTION
+@click.pass_context
+def remove_command(ctx: click.Context, name: str, catalogue: Path | None) -> None:
+    """Remove source NAME's entry from the catalogue file (its comments go with it; the rest stays as written).
+
+    Crawls and the scheduler stop fetching it; what it stored stays in the database, listed by
+    `monitor sources` as "not in catalogue" (and by `monitor status --all` as removed).
+    """
+    from monitor.catalogue.write import remove_entry
+
+    path = Path(_from_group(ctx, "catalogue", catalogue) or catalogue_path())
+    source = remove_entry(path, name)
+    click.echo(f"{path}: removed {source.name} ({source.kind}, {', '.join(source.start_urls)}); "
+               "what it stored stays in the database")
+
+
 def _comparable(url: str) -> str:
     """``url`` canonicalised, so two spellings of one feed URL compare equal."""
     from monitor.urls import InvalidURLError, canonicalize_url
