@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from monitor.alerts import add_alert, evaluate_trends, match_new_articles, spikes
+from monitor.alerts import add_alert, evaluate_trends, inbox, list_alerts, match_new_articles, spikes
 from monitor.db import connect
 from monitor.web import create_app
 from monitor.web.auth import UserError, add_user, check_password, hash_password, session_secret
@@ -395,3 +395,23 @@ def test_an_unknown_story_and_the_favicon(site) -> None:
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert icon.text.startswith("<svg") and client.get("/static/favicon.svg").status_code == 200
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in client.get("/login").text
+
+
+def test_an_alert_created_on_the_dashboard_can_start_with_stored_stories(site) -> None:
+    engine, client = site
+    add_article(engine, "b2", "Frontex report", "The Frontex report was published.",
+                published=datetime.now(timezone.utc) - timedelta(days=10))
+    add_article(engine, "b2", "Frontex archive", "An old Frontex report.",
+                published=datetime.now(timezone.utc) - timedelta(days=100))
+    sign_in(client)
+    page = client.get("/inbox").text
+    assert 'name="backfill_days"' in page and 'value="30"' in page
+    token = csrf_of(page)
+    for name, days, expected in (("filled", "30", ["Frontex report"]), ("empty", "0", [])):
+        made = client.post("/alerts", data={"name": name, "query": "frontex", "backfill_days": days,
+                                            "csrf_token": token}, follow_redirects=False)
+        assert made.status_code == 303, made.text
+        assert [e["title"] for e in inbox(engine, name)] == expected
+    refused = client.post("/alerts", data={"name": "x", "query": "frontex", "backfill_days": "-1",
+                                           "csrf_token": token})
+    assert refused.status_code == 422 and [a["name"] for a in list_alerts(engine)] == ["empty", "filled"]

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from monitor.alerts import AlertError, add_alert, list_alerts, remove_alert, spikes, trend_firings
+from monitor.alerts import AlertError, add_alert, backfill, list_alerts, remove_alert, spikes, trend_firings
 from monitor.alerts.manage import find_alert, get_alert
 from monitor.queries import list_articles, unknown_source
 from monitor.search import Filters, search
@@ -37,6 +37,7 @@ from monitor.web.throttle import LoginThrottle
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
+MAX_BACKFILL_DAYS = 3650  # the dashboard form's "fill from the last N days" (the demo's articles are from 2024-2025)
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
@@ -153,7 +154,8 @@ def inbox_page(request: Request) -> Response:
 @router.post("/alerts", response_class=HTMLResponse)
 def create_alert(request: Request, name: Annotated[str, Form()], query: Annotated[str, Form()],
                  topic: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
-                 source: Annotated[str, Form()] = "") -> Response:
+                 source: Annotated[str, Form()] = "",
+                 backfill_days: Annotated[int, Form(ge=0, le=MAX_BACKFILL_DAYS)] = 0) -> Response:
     uid = require_user(request)
     if isinstance(uid, Response):
         return uid
@@ -163,6 +165,8 @@ def create_alert(request: Request, name: Annotated[str, Form()], query: Annotate
         filters = {k: [v.strip()] for k, v in (("topics", topic), ("languages", code), ("sources", source))
                    if v.strip()}
         add_alert(engine, name.strip(), query, owner=request.session.get("user", ""), filters=filters)
+        if backfill_days:  # as `alerts add --backfill`: the inbox starts with what is stored, never sent
+            backfill(engine, name.strip(), days=backfill_days)
     except (AlertError, QuerySyntaxError, HTTPException) as exc:
         with engine.connect() as connection:
             existing = find_alert(connection, name)  # "already exists": link its page
@@ -171,7 +175,8 @@ def create_alert(request: Request, name: Annotated[str, Form()], query: Annotate
         return render(request, "inbox.html", {
             "alerts": alerts, "error": page_message(message, alert=existing.name if existing else None),
             "topics": sorted(Taxonomy.default().topics),
-            "form": {"name": name, "query": query, "topic": topic, "language": language, "source": source}},
+            "form": {"name": name, "query": query, "topic": topic, "language": language, "source": source,
+                     "backfill_days": backfill_days}},
             status_code=400)
     return RedirectResponse(f"/alerts/{quote(name.strip(), safe='')}", status_code=303)
 
