@@ -192,3 +192,27 @@ def test_the_dashboard_offers_removal_to_the_alerts_owner_only(any_db_url: str) 
         assert done.status_code == 303 and done.headers["location"] == "/inbox"
         assert client.get("/alerts/frontex%20%3Cb%3E").status_code == 404
     assert [a["name"] for a in list_alerts(engine)] == ["desk"]
+
+
+def test_a_delivery_run_meeting_a_claim_by_another_machine_skips_it_and_goes_on(any_db_url: str,
+                                                                                receiver) -> None:
+    """Two `monitor alerts deliver` at once (two machines): the second waits for the first's claim, then
+    skips that match instead of failing the run; the other alerts are still sent, nothing twice."""
+    hook, server = receiver
+    engine = connect(any_db_url)
+    frontex = add_alert(engine, "frontex", "frontex", delivery={"webhook": hook})
+    add_alert(engine, "sahel", "sahel", delivery={"webhook": hook})
+    match_new_articles(engine, [story(engine, "frontex alpha"), story(engine, "sahel gamma")])
+    with engine.connect() as connection:
+        claimed = connection.execute(select(AlertMatch.id).where(AlertMatch.alert_id == frontex)).scalar_one()
+    reports: list = []
+    with engine.begin() as first:  # the other machine's run: claimed, sending, not yet committed
+        first.execute(AlertDelivery.__table__.insert().values(
+            match_id=claimed, channel="webhook", key="elsewhere", delivered_at=datetime.now(timezone.utc)))
+        second = threading.Thread(target=lambda: reports.append(deliver(engine)))
+        second.start()
+        time.sleep(0.5)  # the second run now waits on the claim
+    second.join(timeout=30)
+    assert reports and reports[0].webhooks == 1 and not reports[0].failed
+    assert [body["alert"] for _, body in server.posts] == ["sahel"]
+    assert count(engine, AlertDelivery, AlertDelivery.match_id == claimed) == 1

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.exc import IntegrityError
@@ -187,6 +188,8 @@ def _deliver_firings(engine: Engine, alert: Any, channel: str, target: str, send
                     report.emails += 1
                 else:
                     report.webhooks += 1
+        except IntegrityError:
+            continue  # claimed by a run on another machine meanwhile (it sends it), or the alert was removed
         except (OSError, ValueError) as exc:
             report.failed.append(f"{alert.name}: {channel} {key} to {target}: {exc}")
 
@@ -210,9 +213,17 @@ def _deliver_email(engine: Engine, alert: Any, settings: Delivery, smtp_url: str
                                                    message_id=mid, sender=sender), smtp_url)
                     report.emails += 1
             sent.update(m.id for m in group)
+        except IntegrityError:
+            continue  # claimed by a run on another machine meanwhile (it sends it), or the alert was removed
         except (OSError, ValueError) as exc:
-            report.failed.append(f"{alert.name}: e-mail {mid}: {exc}")
+            report.failed.append(f"{alert.name}: e-mail {mid} via {_server(smtp_url)}: {exc}")
     advance_mark(engine, alert.id, "email", pending, sent, settled)
+
+
+def _server(url: str) -> str:
+    """``host:port`` of a server URL, without its credentials (for failure messages)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname or url)
 
 
 def _deliver_webhook(engine: Engine, alert: Any, settings: Delivery, retries: int, backoff: float, now: datetime,
@@ -230,6 +241,8 @@ def _deliver_webhook(engine: Engine, alert: Any, settings: Delivery, retries: in
                                  key=key, retries=retries, backoff=backoff)
                     report.webhooks += 1
             sent.add(match.id)
+        except IntegrityError:
+            continue  # claimed by a run on another machine meanwhile (it sends it), or the alert was removed
         except (OSError, ValueError) as exc:
             report.failed.append(f"{alert.name}: webhook {key}: {exc}")
     advance_mark(engine, alert.id, "webhook", pending, sent, settled)
