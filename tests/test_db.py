@@ -112,3 +112,37 @@ def test_connect_without_create_refuses_a_missing_sqlite_file(tmp_path) -> None:
     assert not missing.exists()
     connect(f"sqlite:///{missing}")  # the default creates it, as crawls do
     assert connect(f"sqlite:///{missing}", create=False).dialect.name == "sqlite"
+
+
+def test_a_pg_dump_backup_restores_with_its_search_indexes(postgres_url: str, tmp_path) -> None:
+    """docs/operations.md's backup: pg_restore builds indexes with an empty search_path; the full-text index
+    functions name their schema's helpers (migration a006), so both GIN indexes come back and search uses them."""
+    import shutil
+
+    from sqlalchemy import text as sql
+
+    from monitor.search import search
+    from tests.conftest import require_service
+    from tests.db_fixtures import postgres_database
+    from tests.test_search_fixtures import add_article
+
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        require_service("pg_dump/pg_restore", "the PostgreSQL client programs are not installed")
+    engine = connect(postgres_url)
+    add_article(engine, "b2", "L'OTAN en Irak", "La mission de l'OTAN en Irak forme les formateurs.", language="fr")
+    engine.dispose()
+    dump = tmp_path / "monitor.dump"
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    subprocess.run(["pg_dump", "-Fc", "-f", str(dump), plain], check=True, capture_output=True)
+    for copy in postgres_database():
+        restored = subprocess.run(["pg_restore", "-d", copy.replace("postgresql+psycopg://", "postgresql://"),
+                                   str(dump)], capture_output=True, text=True)
+        assert restored.returncode == 0, restored.stderr
+        copied = connect(copy)
+        with copied.connect() as connection:
+            indexes = set(connection.execute(sql("SELECT indexname FROM pg_indexes WHERE tablename = 'articles'"))
+                          .scalars())
+            assert connection.execute(sql("SELECT count(*) FROM articles")).scalar() == 1
+        assert {"ix_articles_fts", "ix_articles_title_fts"} <= indexes
+        assert [h.article.title for h in search(copied, "irak")] == ["L'OTAN en Irak"]
+        copied.dispose()
