@@ -55,4 +55,20 @@ def prune_command(older_than: str, keep_runs: int, dry_run: bool, db_url: str | 
                "by_source": dict(sorted(pruned.items()))})
 
 
+@db_group.command("copy")
+@click.option("--to", "to_url", required=True, metavar="URL",
+              help="The new, empty database, e.g. postgresql+psycopg://monitor@db-host/monitor (migrated first).")
+@DB_OPTION
+def copy_command(to_url: str, db_url: str | None) -> None:
+    """Copy this database (--db, default MONITOR_DB_URL) into a new, empty one: every article, story,
+    alert with its deliveries, user and crawl run, ids kept; SQLite to PostgreSQL when you outgrow one
+    machine. Stop crawls and the scheduler first; point MONITOR_DB_URL at the copy afterwards."""
+    from monitor.db.copy import copy_database
+
+    counts = copy_database(connect(db_url, create=False), connect(to_url),
+                           progress=lambda table, rows: click.echo(f"{table}: {rows} rows", err=True))
+    echo_json({"to": make_engine(to_url).url.render_as_string(hide_password=True),
+               "rows": sum(counts.values()), "tables": counts})
+
+
 COMMANDS = [db_group]

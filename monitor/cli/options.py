@@ -21,7 +21,7 @@ CREATES_DATABASE = frozenset({
 # not a new, empty database to answer from. Every command with --db is in one of the three sets (tests/test_cli.py).
 NEEDS_DATABASE = frozenset({
     "articles", "story", "search", "export", "status", "topics backtest", "topics retag",
-    "db current", "db prune", "serve", "users list", "users remove",
+    "db current", "db prune", "db copy", "serve", "users list", "users remove",
     "alerts list", "alerts show", "alerts edit", "alerts mute", "alerts remove", "alerts inbox", "alerts backtest",
     "alerts deliver", "alerts feed", "alerts trends",
 })
