@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -376,3 +377,14 @@ def test_users_add_help_states_the_password_rule_the_dashboard_enforces() -> Non
 
     shown = " ".join(CliRunner().invoke(cli, ["users", "add", "--help"]).output.split())
     assert f"at least {MIN_PASSWORD} characters" in shown
+
+
+def test_an_unreachable_database_is_one_line_naming_it_and_the_reason() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_monitor("articles", "--db", f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f'Error: database: connection failed: connection to server at "127.0.0.1", '
+                                    f"port {port} failed: Connection refused")
+    assert len(result.stderr.splitlines()) <= 2 and "OperationalError" not in result.stderr

@@ -43,7 +43,18 @@ class MonitorGroup(click.Group):
         except Exception as exc:  # database errors and the like: say what, not where
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise MonitorError(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise MonitorError(_describe(exc)) from exc
+
+
+def _describe(exc: Exception) -> str:
+    """An unexpected error in one line: a database driver's error says "database: reason" (its own first
+    line, without SQLAlchemy's "(psycopg.OperationalError)" wrapping); anything else its class and message."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        reason = str(exc.orig).strip().splitlines()
+        return f"database: {reason[0] if reason else type(exc.orig).__name__}"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 EXCERPT_WIDTH = 72
