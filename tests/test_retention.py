@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from monitor.db import connect
 from monitor.db.models import CrawlRun
-from monitor.db.retention import prune_runs
+from monitor.db.retention import ABANDONED_AFTER, prune_runs, runs_to_prune
 from tests.conftest import run_monitor
 from tests.db_fixtures import db_url  # noqa: F401 - every test here runs on SQLite and PostgreSQL
 
@@ -37,12 +37,20 @@ def test_prune_keeps_each_sources_newest_runs_whatever_their_age(db_url: str) ->
     pruned = prune_runs(engine, NOW - timedelta(days=90), keep=2)
     assert pruned == {"busy": 4, "quiet": 1}
     assert ages(engine, "busy") == [1, 2] and ages(engine, "quiet") == [200, 300]
-    with engine.begin() as connection:  # a crawl started long ago and still running keeps its row
-        connection.execute(CrawlRun.__table__.insert(), [{"run_key": "long", "source": "quiet", "status": "running",
-                                                          "started": NOW - timedelta(days=500), "items_stored": 0,
-                                                          "stats": {}}])
     assert prune_runs(engine, NOW - timedelta(days=90), keep=0) == {"quiet": 2}
-    assert ages(engine, "quiet") == [500]
+    assert ages(engine, "quiet") == []
+
+
+def test_prune_keeps_a_running_row_while_its_crawl_may_run_and_removes_an_abandoned_one(db_url: str) -> None:
+    """A 'running' row a killed crawl or worker left would otherwise stay forever."""
+    engine = connect(db_url)
+    with engine.begin() as connection:
+        connection.execute(CrawlRun.__table__.insert(), [
+            {"run_key": f"r{d}", "source": "s", "status": "running", "started": NOW - timedelta(days=d),
+             "items_stored": 0, "stats": {}} for d in (1, 3, 500)])
+    assert len(runs_to_prune(engine, NOW, keep=0, now=NOW + ABANDONED_AFTER)) == 3  # the bound counts from now
+    assert prune_runs(engine, NOW - timedelta(hours=1), keep=0) == {"s": 2}
+    assert ages(engine, "s") == [1]
 
 
 def test_prune_command_dry_run_deletes_nothing_and_a_bad_age_is_named(db_url: str) -> None:

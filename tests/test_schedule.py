@@ -118,6 +118,7 @@ def test_a_scheduler_restarted_mid_crawl_records_the_orphan_as_crashed(db_url: s
     first = Scheduler(engine, cadences, sleeper, SchedulerOptions(deliver_every=None))
     first._launch("b2")  # the scheduler dies here, its crawl with it
     first.launcher.stop(first.running["b2"])
+    first.running["b2"].handle[0].wait(10)  # gone: a crawl still running would be adopted
     assert load_states(engine)["b2"].status == "running"
     Scheduler(engine, cadences, sleeper, SchedulerOptions(deliver_every=None))
     state = load_states(engine)["b2"]

@@ -11,7 +11,7 @@ import click
 
 from monitor.catalogue import find_source, load_catalogue
 from monitor.cli.output import echo_error, echo_json, echo_jsonl, echo_table
-from monitor.cli.crawl import exit_if_runs_failed
+from monitor.cli.crawl import check_services, exit_if_runs_failed
 from monitor.cli.options import DB_OPTION
 from monitor.cli.set_option import parse_set_options
 from monitor.schedule.launchers import LOG_KEEP, LOG_MAX_BYTES
@@ -70,8 +70,9 @@ def schedule_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Pa
       0  every crawl finished without errors (or none was due)
       1  nothing was run: unknown source, invalid catalogue
       2  nothing was run: bad option (usage error)
-      3  some crawl had errors or failed: its JSON says "status" (finished_with_errors,
-         failed: REASON or crashed) and "error"; the last stderr line names each
+      3  some crawl had errors, failed or could not be launched: its JSON says "status"
+         (finished_with_errors, failed: REASON, crashed or launch_failed) and "error";
+         the last stderr line names each
     Running until stopped, it exits 0 after SIGTERM whatever the crawls did.
     """
     from monitor.config import load_config
@@ -221,6 +222,7 @@ def worker_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path
 
     entries = load_catalogue(catalogue, base_url=base_url)
     chosen = [find_source(entries, name) for name in sources] if sources else entries
+    check_services(ctx, db_url, redis_url)  # one line, not a traceback inside Scrapy, when one is down
     overrides: dict[str, object] = {"LOG_LEVEL": ctx.obj["log_level"], **parse_set_options(settings)}
     overrides.update(worker_settings(redis_url, idle_seconds=idle))
     if catalogue:

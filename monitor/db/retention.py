@@ -5,27 +5,35 @@ outlets every half hour adds ~14,000 a day and ~2 GB a year. Nothing reads old r
 but people looking back: health reads each source's newest 30. ``prune_runs``
 deletes runs started before a cutoff, except each source's newest ``keep``, in
 batches of separate transactions so crawls writing their rows are never held up.
+A run still ``running`` is kept while its crawl may be writing it, but one started more
+than ``ABANDONED_AFTER`` ago was left by a killed crawl or worker and is pruned like the rest.
 Articles, alert matches and deliveries are never touched: they are the record.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, or_, select
 
 from monitor.db.models import CrawlRun
 
 HEALTH_RUNS = 30  # runs per source that source health reads (monitor.catalogue.health.source_health)
 DELETE_BATCH = 5_000
+# A 'running' row older than this was abandoned (its crawl or worker was killed): no crawl runs this long
+# (the longest, a first full sitemap crawl, takes hours), and the row would otherwise never be pruned.
+ABANDONED_AFTER = timedelta(days=2)
 
 
-def runs_to_prune(engine: Engine, before: datetime, keep: int = HEALTH_RUNS) -> list[tuple[int, str]]:
+def runs_to_prune(engine: Engine, before: datetime, keep: int = HEALTH_RUNS, *,
+                  now: datetime | None = None) -> list[tuple[int, str]]:
     """(id, source) of the runs started before ``before`` that are not among their source's newest ``keep``
-    (nor still running: the crawl would find no row to finish)."""
+    (nor still running: the crawl would find no row to finish, unless it started more than
+    ``ABANDONED_AFTER`` before ``now``, default the current time: then it was abandoned)."""
     if keep < 0:
         raise ValueError(f"prune_runs: keep must be 0 or more, got {keep}")
+    abandoned = (now or datetime.now(timezone.utc)) - ABANDONED_AFTER
     newest_first = func.row_number().over(partition_by=CrawlRun.source,
                                           order_by=(CrawlRun.started.desc(), CrawlRun.id.desc()))
     ranked = select(CrawlRun.id, CrawlRun.source, CrawlRun.started, CrawlRun.status,
@@ -33,7 +41,8 @@ def runs_to_prune(engine: Engine, before: datetime, keep: int = HEALTH_RUNS) -> 
     with engine.connect() as connection:
         return [(row.id, row.source) for row in connection.execute(
             select(ranked.c.id, ranked.c.source).where(ranked.c.started < before, ranked.c.rank > keep,
-                                                       ranked.c.status != "running")  # its crawl still writes it
+                                                       or_(ranked.c.status != "running",  # its crawl still writes it
+                                                           ranked.c.started < abandoned))
             .order_by(ranked.c.id))]
 
 

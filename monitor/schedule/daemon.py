@@ -38,6 +38,8 @@ from monitor.schedule.state import (RunRecord, ensure_sources, load_states, mark
 log = logging.getLogger("monitor.schedule")
 POLL_SECONDS = 0.5  # how often running jobs are checked
 MAX_SLEEP_SECONDS = 30.0
+OUTAGE_RETRY_SECONDS = 30.0  # after a launcher outage (Scrapyd unreachable), the daemon launches nothing this long
+LAUNCH_FAILED = "launch_failed"  # a run report's status when its job could not be started
 
 
 @dataclass
@@ -105,6 +107,8 @@ class Scheduler:
         self.last_delivery: datetime | None = None
         self.reports: list[RoundReport] = []
         self._catalogue_error: str | None = None
+        self._outage: str | None = None  # why the launcher is out (the last launch failed for it), None: it works
+        self._outage_until: datetime | None = None
         self._recover()
 
     # --- lifecycle -------------------------------------------------------------------
@@ -119,13 +123,26 @@ class Scheduler:
         signal.signal(signal.SIGINT, handler)
 
     def _recover(self) -> None:
-        """Register new sources; jobs a dead scheduler left 'running' are recorded as crashed and retried."""
+        """Register new sources; jobs a dead scheduler left 'running' are adopted while their crawl still runs
+        (the launcher's ``adopt``), else recorded from their ``crawl_runs`` row (crashed when it has none or
+        it was left running) and retried.
+
+        Why: a scheduler killed with SIGKILL may leave crawls that go on and finish normally; marking
+        them crashed showed them broken, backed them off, and let the concurrency bound be exceeded.
+        """
         now = self.clock()
         ensure_sources(self.engine, self.cadences, now)
+        adopt = getattr(self.launcher, "adopt", None)
         for name, state in load_states(self.engine).items():
             if name in self.cadences and state.status == "running" and state.last_started:
+                job = adopt(name, state.job or "?", state.last_started) if adopt else None
+                if job is not None:
+                    self.running[name] = job
+                    log.info("adopted %s (job %s): its crawl still runs", name, job.job_id,
+                             extra={"event": "adopted", "source": name, "job": job.job_id})
+                    continue
                 job = Job(name, state.job or "?", state.last_started)
-                self._record(job, JobEnd(None, "scheduler restarted while the crawl was running"), orphan=True)
+                self._record(job, JobEnd(None, "scheduler restarted while the crawl was running"))
 
     def run(self) -> list[RoundReport]:
         """Run until stopped (or for ``options.rounds`` rounds); returns the round reports.
@@ -142,7 +159,7 @@ class Scheduler:
         self.reports.append(report)
         while not self.stopping.is_set():
             self._reap(report)
-            self._launch_due()
+            self._launch_due(report)
             self._deliver_if_due()
             self.stopping.wait(self._sleep_seconds())
         self._drain(report)
@@ -169,7 +186,11 @@ class Scheduler:
                 batch = []
             for name in batch:
                 todo.remove(name)
-                self._launch(name)
+                if not self._launch(name, report):  # the launcher is out: the rest of the round fails alike
+                    for rest in list(todo):
+                        todo.remove(rest)
+                        report.add(self._launch_failed(rest, self.clock(), self._outage or ""))
+                    break
             self.stopping.wait(POLL_SECONDS)
             self._reap(report)
         self._drain(report)
@@ -177,8 +198,11 @@ class Scheduler:
         return report
 
     # --- steps -------------------------------------------------------------------------
-    def _launch_due(self) -> None:
-        """Launch the due sources that fit; the catalogue is checked only when one would be launched."""
+    def _launch_due(self, report: RoundReport | None = None) -> None:
+        """Launch the due sources that fit; the catalogue is checked only when one would be launched.
+        After a launcher outage nothing is launched for ``OUTAGE_RETRY_SECONDS`` (then one source tries)."""
+        if self._outage_until is not None and self.clock() < self._outage_until:
+            return
         states = load_states(self.engine)
         due = due_sources({n: s.next_due for n, s in states.items() if n in self.cadences}, self.running,
                           self.clock())
@@ -186,7 +210,8 @@ class Scheduler:
         if batch and self._catalogue_broken():
             return
         for name in batch:
-            self._launch(name)
+            if not self._launch(name, report):
+                return
 
     def _catalogue_broken(self) -> bool:
         """True while the catalogue check finds a problem; logs each new problem once, and the fix."""
@@ -201,18 +226,47 @@ class Scheduler:
             self._catalogue_error = error
         return error is not None
 
-    def _launch(self, name: str) -> None:
+    def _launch(self, name: str, report: RoundReport | None = None) -> bool:
+        """Start a crawl of ``name``; False when the launcher is out (the failure is in ``report``).
+
+        A failed launch is reported (status ``launch_failed``) so ``--once`` exits 3 and says why. Only
+        a refusal of this source (Scrapyd answered an error) backs it off; an outage of the launcher
+        (Scrapyd unreachable) is not the outlet's fault: the source stays due, unmarked, and the error
+        is logged once until a launch works again, as a broken catalogue is.
+        """
         started = self.clock()
         try:
             job = self.launcher.launch(name, started)
         except LaunchError as exc:
+            if exc.outage:
+                if str(exc) != self._outage:
+                    log.error("launcher unavailable, launching nothing for %g s: %s", OUTAGE_RETRY_SECONDS, exc,
+                              extra={"event": "launcher_unavailable", "source": name, "error": str(exc)})
+                self._outage = str(exc)
+                self._outage_until = started + timedelta(seconds=OUTAGE_RETRY_SECONDS)
+                if report is not None:
+                    report.add(self._launch_failed(name, started, str(exc)))
+                return False
             log.error("launch of %s failed: %s", name, exc, extra={"event": "launch_failed", "source": name})
-            self._record(Job(name, "-", started), JobEnd(None, str(exc)), launch_failed=True)
-            return
+            entry = self._record(Job(name, "-", started), JobEnd(None, str(exc)), launch_failed=True)
+            if report is not None:
+                report.add(entry)
+            return True
+        if self._outage is not None:
+            log.info("launcher available again: launching", extra={"event": "launcher_available"})
+            self._outage = self._outage_until = None
         self.running[name] = job
         mark_running(self.engine, name, job.job_id, started)
         log.info("launched %s (job %s)", name, job.job_id, extra={"event": "launched", "source": name,
                                                                    "job": job.job_id})
+        return True
+
+    def _launch_failed(self, name: str, started: datetime, error: str) -> dict[str, Any]:
+        """The run report of a launch the launcher's outage prevented; the schedule row is left as it was."""
+        state = load_states(self.engine)[name]
+        return {"source": name, "job": None, "status": LAUNCH_FAILED, "stored": 0,
+                "next_due": state.next_due.isoformat(), "interval_seconds": round(state.interval_seconds, 3),
+                "failures": state.failures, "error": error}
 
     def _reap(self, report: RoundReport) -> None:
         for name, job in list(self.running.items()):
@@ -232,12 +286,14 @@ class Scheduler:
             if self.running:
                 threading.Event().wait(POLL_SECONDS)
 
-    def _record(self, job: Job, end: JobEnd, *, orphan: bool = False, launch_failed: bool = False) -> dict[str, Any]:
+    def _record(self, job: Job, end: JobEnd, *, launch_failed: bool = False) -> dict[str, Any]:
         """Turn a finished job into an outcome, store the next due time, and log it."""
         finished = self.clock()
         run = run_outcome(self.engine, job.source, job.started) if not launch_failed else None
         error: str | None = None
-        if run is None or run.status is None:
+        if launch_failed:
+            status, stored, error = LAUNCH_FAILED, 0, end.detail
+        elif run is None or run.status is None:
             status, stored = "crashed", 0
             error = end.detail or f"exit code {end.exit_code}; no crawl run was recorded"
         elif run.status == "running":  # the process died without closing the spider
@@ -250,8 +306,6 @@ class Scheduler:
         else:
             status, stored = run.status, run.stored
             error = None if status == "finished" else self._run_error(job, run, end)
-        if orphan:
-            status, error = "crashed", end.detail
         outcome = Outcome(status, stored)
         state = load_states(self.engine)[job.source]
         decision = next_run(finished, state.interval_seconds, state.failures, self.cadences[job.source], outcome,

@@ -5,10 +5,14 @@ daemon does not care which it drives. What a crawl did is read afterwards from
 ``crawl_runs`` (the crawl records itself, wherever it ran); the launcher only
 says whether the job is still running and, locally, how the process exited.
 A local crawl's output goes to ``DIR/SOURCE.log`` (``log_dir``), rotated by size.
+A local crawl gets the database URL in its environment (``MONITOR_DB_URL``), never on
+its command line, which ``ps`` shows every local user; on Linux it is sent SIGTERM
+when the scheduler dies (``PR_SET_PDEATHSIG``), so a killed scheduler leaves no crawl running unbounded.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -27,8 +31,19 @@ LOG_MAX_BYTES = 10 * 1024 * 1024  # a source's log is rotated at launch once it 
 LOG_KEEP = 5  # rotated logs kept per source: SOURCE.log.1 (newest) to SOURCE.log.5
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies (Linux)
+
+
 class LaunchError(OSError):
-    """A job could not be started (process or Scrapyd refused); the message says which and why."""
+    """A job could not be started (process or Scrapyd refused); the message says which and why.
+
+    ``outage``: the runner itself is out (Scrapyd unreachable, no process could be started),
+    not something of this source; the scheduler then neither backs the source off nor marks it broken.
+    """
+
+    def __init__(self, message: str, *, outage: bool = False) -> None:
+        super().__init__(message)
+        self.outage = outage
 
 
 @dataclass
@@ -72,14 +87,13 @@ class LocalLauncher:
             self.args += ["--catalogue", str(catalogue)]
         if base_url:
             self.args += ["--base-url", base_url]
-        if db_url:
-            self.args += ["--db", db_url]
         for name, value in (settings or {}).items():
             self.args += ["--set", f"{name}={value}"]
         self.log_dir = log_dir
         self.log_max_bytes = log_max_bytes
         self.log_keep = log_keep
-        self.env = {**os.environ, **(env or {})}
+        # The URL may hold a password: in the environment only the user and root can read it (/proc/PID/environ)
+        self.env = {**os.environ, **(env or {}), **({"MONITOR_DB_URL": db_url} if db_url else {})}
 
     def argv(self, source: str) -> list[str]:
         return [*self.command, source, *self.args]
@@ -95,14 +109,35 @@ class LocalLauncher:
             out = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty child never blocks
         try:
             process = subprocess.Popen(self.argv(source), stdout=out, stderr=subprocess.STDOUT, env=self.env,
-                                       start_new_session=True)
+                                       start_new_session=True, preexec_fn=die_with_parent())
         except OSError as exc:
             out.close()
-            raise LaunchError(f"could not start the crawl of {source!r}: {exc}") from exc
+            raise LaunchError(f"could not start the crawl of {source!r}: {exc}", outage=True) from exc
         return Job(source, str(process.pid), started, (process, out))
+
+    def adopt(self, source: str, job_id: str, started: datetime) -> Job | None:
+        """The crawl of ``source`` a previous scheduler launched as process ``job_id``, if it still runs; else None.
+
+        Why: a scheduler killed with SIGKILL leaves its crawls running (before PR_SET_PDEATHSIG, or
+        while they close after its SIGTERM); marking them crashed would show a source broken and back
+        it off although its crawl then finishes, and launching it again would exceed the concurrency
+        bound. Adopted only when ``/proc/PID/cmdline`` shows this launcher's crawl of ``source`` (a
+        reused pid is not), so off Linux nothing is adopted. Its end is read from ``crawl_runs``.
+        """
+        if not job_id.isdigit() or not running_command(int(job_id), [*self.command, source]):
+            return None
+        return Job(source, job_id, started, (int(job_id), None))
 
     def poll(self, job: Job) -> JobEnd | None:
         process, out = job.handle
+        if out is None:  # adopted: not our child, so no exit code; the crawl_runs row says how it ended
+            if running_command(process, [*self.command, job.source]):
+                return None
+            if self.log_dir:
+                with open(self.log_dir / f"{job.source}.log", "ab") as log_file:
+                    write_marker(log_file, f"{job.source}: crawl ended (job {job.job_id}, adopted after a "
+                                           "scheduler restart)", datetime.now(timezone.utc))
+            return JobEnd(None, "")
         code = process.poll()
         if code is None:
             return None
@@ -115,9 +150,48 @@ class LocalLauncher:
         return JobEnd(code, lines[-1] if lines and code else "")
 
     def stop(self, job: Job) -> None:
-        process, _ = job.handle
-        if process.poll() is None:
+        process, out = job.handle
+        if out is None:  # adopted
+            if running_command(process, [*self.command, job.source]):
+                os.kill(process, signal.SIGTERM)
+        elif process.poll() is None:
             process.send_signal(signal.SIGTERM)  # Scrapy closes the spider gracefully and records the run
+
+
+def running_command(pid: int, prefix: list[str]) -> bool:
+    """True while process ``pid`` runs (not a zombie) and its command line starts with ``prefix`` (Linux /proc)."""
+    proc = Path("/proc") / str(pid)
+    try:
+        cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        state = (proc / "stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != b"Z" and [arg.decode("utf-8", "replace") for arg in cmdline[:len(prefix)]] == prefix
+
+
+def die_with_parent() -> Any:
+    """A ``preexec_fn`` that has the child sent SIGTERM when the scheduler dies (Linux); None elsewhere.
+
+    Why: a scheduler killed with SIGKILL cannot stop its crawls (they run in their own session),
+    and a restarted one would run more than ``--concurrency`` beside them. SIGTERM, not SIGKILL:
+    Scrapy closes the spider and records the run. The signal follows the launching thread:
+    launch from a thread that outlives its crawls (the CLI's main thread does).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the scheduler died before prctl: nobody will get this crawl's end
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 def write_marker(out: Any, text: str, when: datetime) -> None:
@@ -177,7 +251,7 @@ class ScrapydLauncher:
             with urllib.request.urlopen(url, data=body, timeout=self.timeout) as response:  # noqa: S310 - operator URL
                 answer = json.loads(response.read().decode("utf-8"))
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise LaunchError(f"Scrapyd at {self.url}: {endpoint}: {exc}") from exc
+            raise LaunchError(f"Scrapyd at {self.url}: {endpoint}: {exc}", outage=True) from exc
         if answer.get("status") != "ok":
             raise LaunchError(f"Scrapyd at {self.url}: {endpoint}: {answer.get('message', answer)}")
         return answer

@@ -18,9 +18,10 @@ from sqlalchemy import Engine, desc, select, update
 from monitor.db.models import CrawlRun
 from monitor.db.upsert import insert_ignoring_conflicts
 from monitor.schedule.models import ScheduleState
-from monitor.schedule.policy import Cadence, Outcome, interval_from_history
+from monitor.schedule.policy import SUCCESS_STATUSES, Cadence, Outcome, interval_from_history
 
-HISTORY_RUNS = 10  # runs of crawl_runs history a new schedule row learns its interval from
+HISTORY_RUNS = 10  # polls of crawl_runs history a new schedule row learns its interval from
+HISTORY_ROWS = 500  # crawl_runs rows read to find them (a distributed poll leaves one row per worker)
 
 
 def now_utc() -> datetime:
@@ -35,13 +36,36 @@ def ensure_sources(engine: Engine, cadences: dict[str, Cadence], now: datetime) 
         for name, cadence in cadences.items():
             if name in known:
                 continue
-            history = [Outcome(r.status, r.items_stored or 0) for r in reversed(connection.execute(
-                select(CrawlRun.status, CrawlRun.items_stored).where(CrawlRun.source == name)
-                .order_by(desc(CrawlRun.started)).limit(HISTORY_RUNS)).all())]
+            history = history_outcomes(connection.execute(
+                select(CrawlRun.started, CrawlRun.finished, CrawlRun.status, CrawlRun.items_stored, CrawlRun.stats)
+                .where(CrawlRun.source == name).order_by(desc(CrawlRun.started)).limit(HISTORY_ROWS)).all())
             rows.append({"source": name, "interval_seconds": interval_from_history(history, cadence),
                          "next_due": now, "status": "idle", "last_stored": 0, "failures": 0, "updated": now})
         if rows:
             connection.execute(insert_ignoring_conflicts(connection, ScheduleState.__table__, ["source"]), rows)
+
+
+def history_outcomes(runs: Iterable[Any], polls: int = HISTORY_RUNS) -> list[Outcome]:
+    """The last ``polls`` polls of a source (oldest first) from its ``crawl_runs`` rows (any order; each with
+    ``started``, ``finished``, ``status``, ``items_stored``, ``stats``).
+
+    A row that sent no request (``downloader/request_count`` 0: an idle distributed worker,
+    a crawl that died at start) polled nothing and is left out; rows whose times overlap are
+    one poll (a distributed round: a row per worker), which stored their sum and succeeded
+    when each did. Why: counting each worker's row as a poll, idle ones as empty polls,
+    lengthened the interval learnt at the scheduler's first start as if the outlet were quiet.
+    """
+    polled = sorted((r for r in runs if (r.stats or {}).get("downloader/request_count")), key=lambda r: r.started)
+    rounds: list[tuple[datetime, str, int]] = []  # (end of the round so far, status, stored)
+    for run in polled:
+        end = max(run.finished or run.started, run.started)
+        if rounds and run.started <= rounds[-1][0]:
+            last_end, status, stored = rounds[-1]
+            rounds[-1] = (max(last_end, end), status if status not in SUCCESS_STATUSES else run.status,
+                          stored + (run.items_stored or 0))
+        else:
+            rounds.append((end, run.status, run.items_stored or 0))
+    return [Outcome(status, stored) for _, status, stored in rounds[-polls:]]
 
 
 def load_states(engine: Engine) -> dict[str, ScheduleState]:
