@@ -108,3 +108,44 @@ def test_syndicated_copies_share_a_story(crawled: dict[str, Any]) -> None:
     singles = [stored(crawled, t) for t in TRUTH_ARTICLES if not t["duplicate_of"]
                and not any(c["duplicate_of"] == {"site": t["site"], "path": t["path"]} for c in copies)]
     assert all(a.story_id == a.id and a.duplicate_of is None for a in singles)
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_database_or_redis_is_one_line_before_anything_is_crawled(tmp_path) -> None:
+    """Was: hundreds of traceback lines and exit 3 (a plain crawl with a dead Redis even downloaded every page
+    and blamed the outlet). Now: one line naming the service, the URL without password, where it came from
+    and why, exit 1; a Redis URL without a scheme is a usage error (exit 2)."""
+    db_port, redis_port = _closed_port(), _closed_port()
+    sqlite = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    dead_redis = f"redis://127.0.0.1:{redis_port}/7"
+    cases = [
+        (("crawl", "b2-bruxelles2", "--db", f"postgresql+psycopg://postgres:s3cret@127.0.0.1:{db_port}/x"), {},
+         1, [f"database postgresql+psycopg://postgres:***@127.0.0.1:{db_port}/x (from --db) is unreachable",
+             "refused"]),
+        (("crawl", "b2-bruxelles2"), {"MONITOR_DB_URL": f"postgresql+psycopg://postgres@127.0.0.1:{db_port}/x"},
+         1, ["(from MONITOR_DB_URL) is unreachable"]),
+        (("worker", "--db", sqlite, "--redis", dead_redis), {}, 1,
+         [f"Redis {dead_redis} (from --redis) is unreachable", "refused"]),
+        (("worker", "--db", sqlite), {"MONITOR_REDIS_URL": dead_redis}, 1, ["(from MONITOR_REDIS_URL) is unreachable"]),
+        (("crawl", "--distributed", "b2-bruxelles2", "--db", sqlite), {"MONITOR_REDIS_URL": dead_redis}, 1,
+         [f"Redis {dead_redis} (from MONITOR_REDIS_URL) is unreachable"]),
+        (("crawl", "b2-bruxelles2", "--db", sqlite), {"MONITOR_REDIS_URL": dead_redis}, 1,
+         [f"Redis {dead_redis} (from MONITOR_REDIS_URL) is unreachable"]),
+        (("worker", "--db", sqlite, "--redis", "127.0.0.1:6379"), {}, 2,
+         ["--redis '127.0.0.1:6379': expected redis://HOST:PORT/DB"]),
+    ]
+    for args, env, code, wanted in cases:
+        result = run_monitor(*args, env=env)
+        assert result.returncode == code, (args, result.stderr[-3000:])
+        assert "Traceback" not in result.stderr and result.stdout == "", (args, result.stderr[-3000:])
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and all(w in errors[0] for w in wanted), (args, result.stderr[-3000:])
+        assert "s3cret" not in result.stderr

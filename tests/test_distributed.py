@@ -198,3 +198,69 @@ def test_a_heartbeat_forgets_workers_dead_for_an_hour(redis_prefix: str) -> None
     heartbeat(redis, redis_prefix, "host:3:alive")
     assert sorted(m.decode() for m in redis.zrange(workers_key(redis_prefix), 0, -1)) == ["host:2:quiet", "host:3:alive"]
     assert live_workers(redis, redis_prefix) == ["host:3:alive"]
+
+
+def _worker(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "monitor", "worker", *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_distributed_crawl_saves_no_validators_so_every_seed_lists_the_articles_again(
+        replica: ReplicaServer, redis_prefix: str, postgres_url: str) -> None:
+    """A worker killed with SIGKILL loses the requests it took from Redis. Had the feed's ETag been saved, every
+    later seed would get 304 and never ask for those articles again: each round reads the feed in full."""
+    from monitor.catalogue.models import HttpValidator
+    from monitor.distributed.settings import LISTINGS_TAKEN, WORKER_STAT
+
+    env = {**os.environ, "MONITOR_REDIS_URL": REDIS_URL, "MONITOR_REDIS_PREFIX": redis_prefix}
+    common = ["b2", "--catalogue", str(CATALOGUE), "--base-url", replica.base_url, "--db", postgres_url,
+              "--set", "AUTOTHROTTLE_ENABLED=False"]
+    rounds = []
+    for _ in range(2):
+        worker = _worker([*common, "--idle", "6"], env)
+        _wait_for_live_workers(redis_prefix, 1, [worker])
+        seeded = run_monitor("crawl", "--distributed", *common, env=env)
+        assert seeded.returncode == 0, seeded.stderr[-3000:]
+        out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0, err[-3000:]
+        rounds.append(json.loads(out.splitlines()[0]))
+    first, second = rounds
+    assert first["stored"] > 0 and first["not_modified"] == 0
+    # the feed again in full, and each of its articles asked for again (skipped because stored, not hidden by a 304)
+    assert second["not_modified"] == 0 and second["seen_skipped"] == first["stored"], rounds
+    engine = connect(postgres_url)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(HttpValidator)).scalar_one() == 0
+        stats = connection.execute(select(CrawlRun.stats)).scalars().all()
+    assert all(s[WORKER_STAT] == 1 and s[LISTINGS_TAKEN] == 1 for s in stats)  # what source health reads
+
+
+def test_a_worker_stopped_with_sigterm_finishes_its_work_records_finished_runs_and_exits_0(
+        replica: ReplicaServer, redis_prefix: str, postgres_url: str) -> None:
+    """`systemctl stop` sends SIGTERM: a requested stop, not a failure. Was: exit 3 and "failed: shutdown" rows,
+    so systemd marked the unit failed and health counted a failure."""
+    import signal
+
+    env = {**os.environ, "MONITOR_REDIS_URL": REDIS_URL, "MONITOR_REDIS_PREFIX": redis_prefix}
+    common = ["b2", "nato", "--catalogue", str(CATALOGUE), "--base-url", replica.base_url, "--db", postgres_url,
+              "--set", "AUTOTHROTTLE_ENABLED=False"]
+    worker = _worker([*common, "--idle", "0"], env)  # as under systemd: runs until stopped
+    _wait_for_live_workers(redis_prefix, 2, [worker])
+    seeded = run_monitor("crawl", "--distributed", *common, env=env)
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    engine = connect(postgres_url)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # stop it mid-crawl, once it has stored something
+        with engine.connect() as connection:
+            if connection.execute(select(func.count()).select_from(Article)).scalar_one() > 0:
+                break
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 0, err[-3000:]
+    runs = [json.loads(line) for line in out.splitlines()]
+    assert [run["status"] for run in runs] == ["finished", "finished"], runs
+    with engine.connect() as connection:
+        statuses = connection.execute(select(CrawlRun.status)).scalars().all()
+    assert statuses == ["finished", "finished"]
+    assert live_workers(client(REDIS_URL), redis_prefix) == []

@@ -95,3 +95,31 @@ def test_health_and_the_sources_page_read_runs_through_the_source_started_index(
     assert ordered
     for sql, plan in ordered:
         assert "ix_crawl_runs_source_started" in plan and "TEMP B-TREE" not in plan, (sql, plan)
+
+
+def test_a_distributed_workers_article_only_and_idle_runs_do_not_read_as_finding_nothing() -> None:
+    """After a distributed crawl the newest rows are often a worker's that never fetched the feed (another worker
+    did): only article pages, or nothing at all. Neither is "found no article links"; idle rows do not count."""
+    from monitor.distributed.settings import LISTINGS_TAKEN, WORKER_STAT
+
+    def run(hours_ago: float, status: str = "finished", **stats: int) -> RunRecord:
+        return RunRecord(NOW - timedelta(hours=hours_ago), status,
+                         {"finish_reason": "finished", "monitor/run_errors": 0, WORKER_STAT: 1, **stats})
+
+    feed = run(3, **{LISTINGS_TAKEN: 1, "monitor/listed": 8, "downloader/request_count": 5})
+    articles = run(2, **{LISTINGS_TAKEN: 0, "downloader/request_count": 4, "monitor/stored": 4})
+    idle = run(1, **{LISTINGS_TAKEN: 0})  # found the queue empty: no request at all
+    health = assess([feed, articles, idle], [NOW - timedelta(hours=1)], now=NOW)
+    assert health.status == "ok", health.reasons
+    assert health.runs == 2  # the idle row is not a run of the source
+    # three article-only runs in a row are not "found no article links in the last 3 runs" either
+    health = assess([run(h, **{LISTINGS_TAKEN: 0, "downloader/request_count": 2}) for h in (3, 2, 1)],
+                    [NOW - timedelta(hours=1)], now=NOW)
+    assert health.status == "ok", health.reasons
+    # an article-only run's failures are lost pages, not a failed feed
+    lossy = run(1, "finished_with_errors", **{LISTINGS_TAKEN: 0, "downloader/request_count": 4,
+                                               "monitor/run_errors": 2, "monitor/errors/timeout": 2})
+    assert lossy.causes("feed") == (None, "2 timeout")
+    # a worker that did take the feed and listed nothing still says so
+    empty = run(1, **{LISTINGS_TAKEN: 1, "downloader/request_count": 1})
+    assert "the last run found no article links" in assess([feed, empty], [], now=NOW).reasons

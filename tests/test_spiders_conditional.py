@@ -95,3 +95,18 @@ def test_a_feed_without_items_warns(tmp_path: Path, db_url: str) -> None:
     assert run["status"] == "finished" and run["errors"] == 0
     assert f"no article links in feed {server.base_url}/quiet/feed/: it lists no links" in result.stderr
     assert again["not_modified"] == 0
+
+
+def test_a_distributed_crawl_neither_sends_nor_saves_validators() -> None:
+    """A worker killed with SIGKILL loses the articles it took from Redis; a 304 for the feed on the next seed
+    would hide them until the feed changes. So seeders and workers send and store no ETag/Last-Modified."""
+    import pytest
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from monitor.crawl.conditional import ConditionalGetMiddleware
+
+    assert isinstance(ConditionalGetMiddleware.from_crawler(get_crawler()), ConditionalGetMiddleware)
+    for role in ("seed", "worker"):
+        with pytest.raises(NotConfigured):
+            ConditionalGetMiddleware.from_crawler(get_crawler(settings_dict={"MONITOR_DISTRIBUTED_ROLE": role}))

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from monitor.crawl.verdict import ERRORS_PREFIX, RUN_ERRORS
+from monitor.distributed.settings import LISTINGS_TAKEN, WORKER_STAT
 
 # The deliberate drops of monitor.crawl.seen and .conditional (already stored, 304): Scrapy counts them as
 # downloader exceptions, but they are the crawl working, not an outlet failing.
@@ -58,13 +59,30 @@ class RunRecord:
         return self.status != "finished" or legacy
 
     @property
+    def articles_only(self) -> bool:
+        """A distributed worker's run that took no feed, sitemap or listing request from Redis: another
+        worker read the start URL, this one only fetched articles, so it could not have listed any.
+        (Rows from before ``LISTINGS_TAKEN`` was counted: any worker run that listed nothing.)"""
+        worker = WORKER_STAT in self.stats or "scheduler/dequeued/redis" in self.stats
+        return worker and self.count(LISTINGS_TAKEN) == 0
+
+    @property
+    def idle(self) -> bool:
+        """A recorded run that sent no request: a distributed worker that found the queue empty (or was
+        stopped before it took anything). It says nothing about the source, so health ignores it."""
+        worker = WORKER_STAT in self.stats or self.status == "failed: shutdown"
+        return ("finish_reason" in self.stats and self.count("downloader/request_count") == 0
+                and (self.status == "finished" or worker))
+
+    @property
     def found_nothing(self) -> bool:
         """No article link found, and not because the listing answered 304 Not Modified.
 
         A 304 on one start URL does not excuse another that was read and showed no
-        links (``monitor/listing_empty``).
+        links (``monitor/listing_empty``). A worker run that fetched only articles
+        (``articles_only``) did not look for links.
         """
-        return self.count("monitor/listed") == 0 and (
+        return not self.articles_only and self.count("monitor/listed") == 0 and (
             self.count("monitor/not_modified") == 0 or self.count("monitor/listing_empty") > 0)
 
     @property
@@ -88,7 +106,7 @@ class RunRecord:
         articles counts as pages: the stats do not say which request failed).
         """
         problems = self.problems
-        listed = self.count("monitor/listed") > 0
+        listed = self.count("monitor/listed") > 0 or self.articles_only  # a worker's: only article pages failed
         start = {r: n for r, n in problems.items() if not listed or r in LISTING_REASONS}
         pages = {r: n for r, n in problems.items() if r not in start}
         start_text = f"{START_NAMES.get(kind or '', 'the start URL')} failed: {_counts(start)}" if start else None
@@ -122,7 +140,7 @@ def assess(runs: Iterable[RunRecord], article_dates: Iterable[datetime | None], 
     verdicts: a table that cuts them short still shows the cause.
     """
     now = now or datetime.now(timezone.utc)
-    ordered = sorted((r for r in runs if r.status != "running"), key=lambda r: r.started)
+    ordered = sorted((r for r in runs if r.status != "running" and not r.idle), key=lambda r: r.started)
     articles = list(article_dates)
     dates = sorted(d for d in articles if d is not None)
     last_success = next((r.started for r in reversed(ordered) if not r.failed), None)

@@ -215,7 +215,9 @@ def worker_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path
     Run N workers on one or more machines: each pops requests from Redis, and all
     share the request dupefilter, the "seen" checks and the near-duplicate index,
     so every article is stored once. Prints one JSON object per source; exits 3 when a
-    run had errors, as `monitor crawl` does.
+    run had errors, as `monitor crawl` does, and 1 when the database or Redis is unreachable.
+    SIGTERM/SIGINT: take no new requests, finish the in-flight ones, exit 0 (3 when a run had
+    errors); a second signal stops at once.
     """
     from monitor.crawl.runner import run_sources
     from monitor.distributed.settings import worker_settings

@@ -14,6 +14,14 @@ articles this run missed; a listing the spider read but found no article link
 in (``LINKS_META`` = 0: a broken selector, a pattern that matches nothing) is
 not remembered, and nothing is when the whole run found no link, so a fix is
 never answered "304 Not Modified". ``MONITOR_BACKFILL`` turns the middleware off.
+
+A distributed crawl (``MONITOR_DISTRIBUTED_ROLE``: seed or worker) turns it off
+too: a worker takes its requests out of Redis, so one killed mid-crawl (SIGKILL,
+the OOM killer) loses the articles it had taken, while the worker that read the
+feed closes cleanly and would save its validators; every later seed would then
+get 304 for the feed, and the lost articles would not be asked for until the
+feed changes. Without validators each seed reads the feed in full and requests
+every article not yet stored (the seen-URL middleware skips the stored ones).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from monitor.crawl.failures import LISTING_META, SkipRequest
 from monitor.crawl.verdict import run_errors
 from monitor.crawl.storage import store_for
 
+DISTRIBUTED_ROLE = "MONITOR_DISTRIBUTED_ROLE"  # monitor.distributed.scheduler.ROLE_SETTING (no scrapy_redis import)
 LINKS_META = "monitor_links"  # set by the spider on a listing it read: how many article links it showed
 
 
@@ -48,6 +57,8 @@ class ConditionalGetMiddleware:
             raise NotConfigured  # MONITOR_CONDITIONAL_GET is off (on purpose: no warning)
         if crawler.settings.getbool("MONITOR_BACKFILL", False):
             raise NotConfigured  # backfill: listings are fetched in full (on purpose: no warning)
+        if crawler.settings.get(DISTRIBUTED_ROLE):
+            raise NotConfigured  # distributed: a dead worker's taken articles must be listed again (docstring)
         middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -13,6 +13,12 @@ a seeding process. Here:
 * role ``seed`` (``monitor crawl --distributed``) starts a new crawl
   generation: it clears the dupefilter, pushes the spider's start requests and
   never pops; role ``worker`` (``monitor worker``) only pops.
+
+A worker's stats say it was one (``WORKER_STAT``) and how many feed, sitemap
+or listing requests it took (``LISTINGS_TAKEN``): source health must not read
+a worker that only fetched articles as a run that "found no article links".
+``drain`` (a worker asked to stop) takes nothing more from Redis, so the spider
+closes once its in-flight requests are done and the rest stays for the others.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as ScrapyRedisScheduler
 
+from monitor.crawl.failures import LISTING_META
 from monitor.distributed.keys import client, redis_prefix
+from monitor.distributed.settings import LISTINGS_TAKEN, WORKER_STAT
 from monitor.urls import InvalidURLError, canonicalize_url
 
 ROLE_SETTING = "MONITOR_DISTRIBUTED_ROLE"
@@ -57,6 +65,7 @@ class RedisScheduler(ScrapyRedisScheduler):
         self.role = role
         self.debug = debug
         self.last_pop = time.monotonic()
+        self.draining = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RedisScheduler":
@@ -81,8 +90,15 @@ class RedisScheduler(ScrapyRedisScheduler):
                                       debug=self.debug)
         if self.role == "seed":
             self.df.clear()  # a new crawl generation: feeds and listings are fetched again
-        elif len(self.queue):
-            spider.logger.info("joining a distributed crawl: %d request(s) queued", len(self.queue))
+        else:
+            self.stats.set_value(WORKER_STAT, 1)
+            self.stats.set_value(LISTINGS_TAKEN, 0)
+            if len(self.queue):
+                spider.logger.info("joining a distributed crawl: %d request(s) queued", len(self.queue))
+
+    def drain(self) -> None:
+        """Take no more requests (the worker is stopping); queued ones stay in Redis for the other workers."""
+        self.draining = True
 
     def close(self, reason: str) -> None:
         """Keep the queue and fingerprints: other workers are still crawling."""
@@ -96,13 +112,15 @@ class RedisScheduler(ScrapyRedisScheduler):
         return True
 
     def next_request(self) -> Request | None:
-        if self.role == "seed":
+        if self.role == "seed" or self.draining:
             return None
         request = self.queue.pop()
         if request is not None:
             self.last_pop = time.monotonic()
             self.stats.inc_value("scheduler/dequeued/redis")
+            if request.meta.get(LISTING_META):
+                self.stats.inc_value(LISTINGS_TAKEN)
         return request
 
     def has_pending_requests(self) -> bool:
-        return self.role != "seed" and len(self.queue) > 0
+        return self.role != "seed" and not self.draining and len(self.queue) > 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 SCHEDULER = "monitor.distributed.scheduler.RedisScheduler"
+# Stats of a worker's run (set by RedisScheduler), read by source health (monitor.catalogue.health): a worker
+# that took no feed, sitemap or listing request cannot have "found no article links", it only crawled articles.
+WORKER_STAT = "monitor/distributed/worker"
+LISTINGS_TAKEN = "monitor/distributed/listings_taken"
 
 
 def _merged(name: str, additions: dict[str, Any]) -> dict[str, Any]:
