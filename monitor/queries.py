@@ -6,13 +6,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import difflib
 
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from monitor.db.models import STORY_KEY, Article, ArticleTopic, Source
 from monitor.search.documents import window_parts
 from monitor.stories import outlet_counts
+from monitor.suggest import did_you_mean
 
 PAGE = 200
 
@@ -136,7 +136,6 @@ def unknown_source(engine: Engine, names: Iterable[str]) -> str | None:
     for name in wanted:
         if name in known:
             continue
-        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else " (see `monitor sources list`)"
+        hint = did_you_mean(name, known) or " (see `monitor sources list`)"
         return f"unknown source {name!r}: nothing has been crawled from it and it is not in the catalogue{hint}"
     return None

@@ -11,11 +11,12 @@ does not.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import ahocorasick
+
+from monitor.suggest import did_you_mean
 
 from .docindex import DocIndex, FieldIndex, Occ, Result
 from .model import Document, Evidence
@@ -169,8 +170,7 @@ def _check_values(node: Query, name: str, known: Iterable[str], unknown: str, hi
         if any(meta._ok(value) for value in values):
             continue
         wanted = found.item.text.rstrip("*")
-        close = difflib.get_close_matches(wanted.casefold(), values, n=3, cutoff=0.5)
-        more = f"; did you mean {', '.join(close)}?" if close else f" ({hint})"
+        more = did_you_mean(wanted.casefold(), values) or f" ({hint})"
         what = f"starting with {wanted!r}" if meta.prefix else repr(wanted)
         raise QuerySyntaxError(f"{found.to_string()}: {unknown.format(what)}{more}", found.line, found.column)
 

@@ -8,13 +8,14 @@ reason, never later while tagging.  See docs/query-language.md.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from monitor.suggest import did_you_mean
 
 from .matcher import check_topics
 from .query import (
@@ -264,7 +265,6 @@ def unknown_topic(values: Iterable[str], taxonomy: Taxonomy | None = None) -> st
     for value in values:
         if value in known:
             continue
-        close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(value, known)
         return f"unknown topic {value!r}: not a topic of the taxonomy{hint} (see `monitor topics list`)"
     return None
