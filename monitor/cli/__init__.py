@@ -51,9 +51,10 @@ def _describe(exc: Exception) -> str:
     line, without SQLAlchemy's "(psycopg.OperationalError)" wrapping); anything else its class and message."""
     from sqlalchemy.exc import DBAPIError
 
+    from monitor.cli.services import reason_of
+
     if isinstance(exc, DBAPIError) and exc.orig is not None:
-        reason = str(exc.orig).strip().splitlines()
-        return f"database: {reason[0] if reason else type(exc.orig).__name__}"
+        return f"database: {reason_of(exc)}"
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 

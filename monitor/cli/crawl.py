@@ -11,6 +11,7 @@ from monitor.catalogue import REPLICA_PLACEHOLDER, Source, catalogue_path, find_
 from monitor.cli.articles import parse_since
 from monitor.cli.output import MonitorError, echo_error, echo_json, echo_table
 from monitor.cli.options import BASE_URL_OPTION, DB_OPTION
+from monitor.cli.services import check_services
 from monitor.cli.set_option import parse_set_options
 
 if TYPE_CHECKING:
@@ -110,81 +111,6 @@ def crawl_command(ctx: click.Context, sources: tuple[str, ...], catalogue: Path 
         echo_error(f"{unstored} articles could not be stored (see the log); "
                    "they were not marked seen, so the next crawl fetches them again")
     exit_if_runs_failed(ctx, runs)
-
-
-def check_services(ctx: click.Context, db_url: str | None, redis_url: str | None) -> None:
-    """Before any crawler starts: the database answers ``SELECT 1`` and, when ``redis_url`` is set, Redis
-    answers PING; else one line naming the service, the URL (password hidden), where it came from and why,
-    exit status 1. A Redis URL without a scheme is a usage error (exit status 2).
-
-    Why: an unreachable service otherwise surfaces inside Scrapy as hundreds of traceback lines and exit
-    status 3, or (Redis in a plain crawl) as a crawl that downloads everything and then blames the outlet.
-    """
-    from monitor.config import load_config
-
-    db_origin = _origin(ctx, "db_url", "--db", "MONITOR_DB_URL", "the default database")
-    _check_database(db_url or load_config().db_url, db_origin)
-    if redis_url:
-        _check_redis(ctx, redis_url, _origin(ctx, "redis_url", "--redis", "MONITOR_REDIS_URL", "MONITOR_REDIS_URL"))
-
-
-def _origin(ctx: click.Context, name: str, option: str, variable: str, default: str) -> str:
-    """Where a parameter's value came from: its option, its environment variable or ``default``."""
-    from click.core import ParameterSource
-
-    if name not in ctx.params:  # no such option (crawl reads MONITOR_REDIS_URL from the environment only)
-        return variable
-    source = ctx.get_parameter_source(name)
-    return {ParameterSource.COMMANDLINE: option, ParameterSource.ENVIRONMENT: variable}.get(source, default)
-
-
-def _check_database(url: str, origin: str) -> None:
-    """Connect and ``SELECT 1`` (10 s connect timeout), or MonitorError naming the database and why."""
-    from sqlalchemy import create_engine, make_url, text
-
-    from monitor.db.engine import make_engine
-
-    shown = make_url(url).render_as_string(hide_password=True)
-    engine = (make_engine(url) if url.startswith("sqlite")
-              else create_engine(url, connect_args={"connect_timeout": 10}, poolclass=_null_pool()))
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
-        raise MonitorError(f"database {shown} (from {origin}) is unreachable: {_reason(exc)}") from None
-    finally:
-        engine.dispose()
-
-
-def _check_redis(ctx: click.Context, url: str, origin: str) -> None:
-    """The URL's form (a usage error naming ``redis://HOST:PORT/DB``), then PING, or MonitorError naming Redis."""
-    from urllib.parse import urlsplit
-
-    from monitor.distributed.keys import client
-
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise click.UsageError(f"{origin} {url!r}: expected redis://HOST:PORT/DB (e.g. redis://127.0.0.1:6379/0)",
-                               ctx)
-    parts = urlsplit(url)
-    shown = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl() \
-        if parts.password else url
-    try:
-        client(url).ping()
-    except Exception as exc:  # noqa: BLE001 - refused, timed out, bad password, bad DB number: all one line
-        raise MonitorError(f"Redis {shown} (from {origin}) is unreachable: {_reason(exc)}") from None
-
-
-def _null_pool() -> type:
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's first line (SQLAlchemy wraps it with its class name and a link)."""
-    original = getattr(exc, "orig", None) or exc
-    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
-    return lines[0] if lines else type(original).__name__
 
 
 def _refuse_placeholders(catalogue: Path, chosen: list[Source]) -> None:

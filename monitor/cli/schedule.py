@@ -11,7 +11,8 @@ import click
 
 from monitor.catalogue import find_source, load_catalogue
 from monitor.cli.output import echo_error, echo_json, echo_jsonl, echo_table
-from monitor.cli.crawl import check_services, exit_if_runs_failed
+from monitor.cli.crawl import exit_if_runs_failed
+from monitor.cli.services import check_services
 from monitor.cli.options import DB_OPTION
 from monitor.cli.set_option import parse_set_options
 from monitor.schedule.launchers import LOG_KEEP, LOG_MAX_BYTES
