@@ -104,7 +104,7 @@ def _wants_json(request: Request) -> bool:
 def create_app(db_url: str | None = None, *, engine: Engine | None = None, secret: str | None = None,
                https_only: bool = False) -> FastAPI:
     """The dashboard over ``engine`` (or ``db_url``, migrated on start; default MONITOR_DB_URL)."""
-    from monitor.web import api, feeds, pages
+    from monitor.web import alert_pages, api, feeds, pages
 
     config = load_config()
     engine = engine or connect(db_url)
@@ -119,6 +119,7 @@ def create_app(db_url: str | None = None, *, engine: Engine | None = None, secre
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
+    app.include_router(alert_pages.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
 
