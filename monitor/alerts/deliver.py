@@ -125,8 +125,8 @@ def deliver(engine: Engine, *, smtp_url: str | None = None, sender: str = email.
         try:
             _deliver_alert(engine, alert, smtp_url, sender, retries, backoff, now, settled, report)
         except IntegrityError:
-            # a claim (or mark) named a match or firing whose alert ``monitor alerts remove`` deleted since
-            # the alerts were read; nothing of it was sent (the claim comes first)
+            # the mark of an alert ``monitor alerts remove`` deleted since the alerts were read (a claim's
+            # IntegrityError is handled per message, below); nothing of it is left to send
             with engine.connect() as connection:
                 if connection.execute(select(Alert.id).where(Alert.id == alert.id)).first() is not None:
                     raise
